@@ -1,0 +1,1 @@
+"""The ``symtok`` command line: thin typer commands over library functions."""

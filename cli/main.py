@@ -1,0 +1,239 @@
+"""The ``symtok`` typer app: each command parses options, calls one library function, renders."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from symtok.errors import SymtokError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class SymtokGroup(TyperGroup):
+    """The one place the CLI catches SymtokError: message on stderr, no traceback, exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SymtokError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(
+    cls=SymtokGroup,
+    help="symtok: MARTY/SYMBA amplitudes to canonical, reversible ML tokens.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+vocab_app = typer.Typer(help="Build and inspect token vocabularies.", no_args_is_help=True)
+app.add_typer(vocab_app, name="vocab")
+
+
+def _read_expr(expr: str) -> str:
+    """The expression argument, or standard input when it is '-'."""
+    return sys.stdin.read().strip() if expr == "-" else expr
+
+
+def _vocab(path: Path | None):
+    from symtok.vocab import Vocab
+
+    return Vocab.load(path) if path else Vocab.default()
+
+
+#: Expressions often start with '-' (``-1/2*i*e^2*...``): let such arguments through as arguments.
+EXPR_COMMAND = {"context_settings": {"ignore_unknown_options": True}}
+
+VocabOption = Annotated[Path | None, typer.Option("--vocab", help="Vocabulary JSON (default: the shipped one).")]
+
+
+@app.command(**EXPR_COMMAND)
+def tokenize(
+    expr: Annotated[str, typer.Argument(help="Expression in MARTY or functional form; '-' reads stdin.")],
+    ids: Annotated[bool, typer.Option("--ids", help="Print token ids instead of tokens.")] = False,
+    steps: Annotated[
+        bool, typer.Option("--steps", help="Show every stage: parse tree, SymPy, normalized, tokens, ids.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    vocab: VocabOption = None,
+) -> None:
+    """Parse, normalize and encode an expression into prefix tokens."""
+    from symtok.steps import tokenization_steps
+
+    result = tokenization_steps(_read_expr(expr), _vocab(vocab))
+    if as_json:
+        out.print_json(json.dumps(asdict(result) if steps else {"tokens": result.tokens, "ids": result.ids}))
+    elif steps:
+        for title, body in (
+            ("input", result.text),
+            ("parse tree (Lark)", result.parse_tree.rstrip()),
+            ("SymPy", result.sympy),
+            ("SymPy srepr", result.sympy_srepr),
+            ("renaming", "\n".join(f"{k} -> {v}" for k, v in result.renaming.items()) or "(no indices)"),
+            ("normalized", result.normalized),
+            (f"prefix tokens ({len(result.tokens)})", " ".join(result.tokens)),
+            ("ids", " ".join(map(str, result.ids))),
+        ):
+            out.rule(title)
+            out.print(body, markup=False)
+    else:
+        out.print(" ".join(map(str, result.ids if ids else result.tokens)), markup=False)
+
+
+@app.command(**EXPR_COMMAND)
+def detokenize(
+    tokens: Annotated[list[str], typer.Argument(help="Prefix tokens (or ids with --ids); a single '-' reads stdin.")],
+    ids: Annotated[bool, typer.Option("--ids", help="The arguments are token ids.")] = False,
+    vocab: VocabOption = None,
+) -> None:
+    """Decode prefix tokens back into the MARTY expression."""
+    from symtok.prefix import decode
+    from symtok.printer import to_string
+
+    items = sys.stdin.read().split() if tokens == ["-"] else tokens
+    if ids:
+        try:
+            items = _vocab(vocab).decode(int(i) for i in items)
+        except ValueError:
+            raise typer.BadParameter("--ids expects integers") from None
+    out.print(to_string(decode(items)), markup=False)
+
+
+@app.command(**EXPR_COMMAND)
+def normalize(expr: Annotated[str, typer.Argument(help="Expression; '-' reads stdin.")]) -> None:
+    """Print the expression with canonical index names."""
+    from symtok import normalize as normalize_expr
+    from symtok import parse, to_string
+
+    out.print(to_string(normalize_expr(parse(_read_expr(expr)))), markup=False)
+
+
+@app.command(**EXPR_COMMAND)
+def roundtrip(
+    expr: Annotated[str | None, typer.Argument(help="Expression; '-' reads stdin.")] = None,
+    file: Annotated[
+        str | None, typer.Option("--file", "-f", help="Check every expression of a dataset file ('-' = stdin).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="symba | csv | lines | auto")] = "auto",
+    vocab: VocabOption = None,
+) -> None:
+    """Prove the round trips (text, normalize, tokens, ids); exit 1 on any mismatch."""
+    from symtok.roundtrip import check_roundtrip, roundtrip_file
+
+    if (expr is None) == (file is None):
+        raise typer.BadParameter("give an expression or --file, not both")
+    if file is None:
+        result = check_roundtrip(_read_expr(expr or "-"), _vocab(vocab))
+        out.print(f"ok ({result.n_tokens} tokens)" if result.ok else f"FAIL: {result.failure}", markup=False)
+        raise typer.Exit(0 if result.ok else 1)
+    report = roundtrip_file(file, fmt, _vocab(vocab))
+    for line, field, reason in report.failures[:20]:
+        err.print(f"line {line} {field}: {reason}", markup=False)
+    out.print(
+        f"{report.passed}/{report.expressions} expressions round-trip; {len(report.failures)} failures; longest {report.max_tokens} tokens",
+        markup=False,
+    )
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def encode(
+    input: Annotated[str, typer.Argument(help="SYMBA rows, amp/sqamp CSV, or one expression per line; '-' = stdin.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet file to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="symba | csv | lines | auto")] = "auto",
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Processes.")] = 1,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    vocab: VocabOption = None,
+) -> None:
+    """Encode a dataset file to Parquet; bad rows go to OUTPUT.errors.jsonl with their reason."""
+    from symtok.datafiles import encode_file
+
+    report = encode_file(input, output, fmt=fmt, workers=workers, vocab=_vocab(vocab), progress=progress)
+    out.print(
+        f"rows in {report.rows_in} = written {report.rows_out} + errors {report.errors}  "
+        f"({report.rows_per_second:.0f} rows/s) -> {report.output}, {report.errors_path}",
+        markup=False,
+    )
+
+
+@vocab_app.command("build")
+def vocab_build(
+    inputs: Annotated[list[str], typer.Argument(help="Dataset files whose tokens must be covered.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Vocabulary JSON to write.")],
+    base: VocabOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="symba | csv | lines | auto")] = "auto",
+) -> None:
+    """Extend a vocabulary (ids unchanged) with every token the inputs produce; report coverage."""
+    from symtok.datafiles import build_vocab_from_files
+
+    result = build_vocab_from_files(inputs, fmt=fmt, base=_vocab(base) if base else None)
+    result.vocab.save(output)
+    out.print(
+        f"{result.expressions} expressions, {result.tokens} tokens, {result.distinct} distinct; "
+        f"{result.added} tokens added; {result.escaped} escaped names; {result.errors} unreadable -> {output} ({len(result.vocab)} tokens)",
+        markup=False,
+    )
+
+
+@vocab_app.command("show")
+def vocab_show(
+    path: Annotated[Path | None, typer.Argument(help="Vocabulary JSON (default: the shipped one).")] = None,
+    limit: Annotated[int, typer.Option(help="Tokens to list.")] = 40,
+) -> None:
+    """Print a vocabulary's version, size, specials and first tokens."""
+    voc = _vocab(path)
+    table = Table("id", "token")
+    for i, token in enumerate(voc.tokens[:limit]):
+        table.add_row(str(i), token)
+    out.print(f"version {voc.version}, {len(voc)} tokens")
+    out.print(table)
+
+
+@app.command()
+def demo() -> None:
+    """The main job: tokenize the shipped examples and prove their round trip."""
+    from symtok.demo import run_demo
+
+    result = run_demo()
+    table = Table("file", "format", "expressions", "round-trip ok", "failures", "longest (tokens)")
+    for f in result.files:
+        table.add_row(
+            f.name,
+            f.fmt,
+            str(f.report.expressions),
+            str(f.report.passed),
+            str(len(f.report.failures)),
+            str(f.report.max_tokens),
+        )
+    out.rule("round trip of the shipped examples")
+    out.print(table)
+    for f in result.files:
+        for line, field, reason in f.report.failures:
+            err.print(f"{f.name}:{line} {field}: {reason}", markup=False)
+    for title, steps in result.showcase:
+        out.rule(title)
+        out.print(f"input      {steps.text}", markup=False)
+        out.print(f"normalized {steps.normalized}", markup=False)
+        out.print(f"tokens     {' '.join(steps.tokens)}", markup=False)
+        out.print(f"ids        {' '.join(map(str, steps.ids))}", markup=False)
+    out.print("all round trips hold" if result.ok else "ROUND TRIP FAILURES (see above)")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""Canonical renaming of indices: the same output for every bijective renaming of the input's indices.
+
+SymPy orders the factors of a product by their arguments, i.e. by the very index names we want to
+replace, so no SymPy traversal order can be trusted. Instead each index gets a *colour* computed
+from structure alone (the slots it occupies and the name-blind shape of everything around it),
+refined until stable (colour refinement, as in Weisfeiler-Lehman / nauty). Indices that are still
+tied are individualised one at a time and every branch is finished; the branch whose canonical
+key is smallest wins, so the result is independent of the input names even when refinement alone
+cannot separate them. Indices are then numbered per kind in order of first appearance in a
+traversal whose child order is given by those structural keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sympy import Expr
+
+from symtok.canonical import canonical
+from symtok.indices import ADJOINT, DIRAC, FUNDAMENTAL, LABEL, LORENTZ, Index
+
+log = logging.getLogger(__name__)
+
+#: Canonical names, per kind, for index number n.
+CANONICAL_NAMES: dict[str, str] = {
+    LORENTZ: "\\mu_{}",
+    DIRAC: "del_{}",
+    ADJOINT: "a_{}",
+    FUNDAMENTAL: "A_{}",
+    LABEL: "l_{}",
+}
+MAX_LEAVES = 2000  # individualisation branches explored before settling for the best so far
+
+_IDX, _STATIC, _NODE = 0, 1, 2
+IndexKey = tuple[str, str]
+
+
+def _static_key(expr: Expr) -> tuple[Any, ...]:
+    """Name-independent structural key of an index-free subtree (deterministic across processes)."""
+    if expr.is_Atom:
+        if expr.is_Rational:
+            return ("Number", int(expr.p), int(expr.q))
+        if expr.is_Symbol:
+            return ("Symbol", expr.name)
+        return (type(expr).__name__, str(expr))
+    children = [_static_key(a) for a in expr.args]
+    if expr.is_Add or expr.is_Mul:
+        children.sort()
+    return (type(expr).__name__, tuple(children))
+
+
+def _compile(expr: Expr) -> list[Any]:
+    """The expression as a light tree: [_IDX, kind, up, key] | [_STATIC, key] | [_NODE, name, commutative, children]."""
+    if isinstance(expr, Index):
+        return [_IDX, expr.kind, expr.up, expr.key]
+    if not expr.has(Index):
+        return [_STATIC, (1, _static_key(expr))]
+    commutative = bool(expr.is_Add or expr.is_Mul)
+    return [_NODE, type(expr).__name__, commutative, [_compile(a) for a in expr.args]]
+
+
+class _Canonicaliser:
+    def __init__(self, tree: list[Any], keys: list[IndexKey]) -> None:
+        self.tree = tree
+        self.index_keys = keys
+        self.leaves = 0
+
+    def node_key(self, node: list[Any], colours: dict[IndexKey, int], memo: dict[int, Any]) -> Any:
+        tag = node[0]
+        if tag == _IDX:
+            return (0, node[1], node[2], colours[node[3]])
+        if tag == _STATIC:
+            return node[1]
+        children = [self.node_key(c, colours, memo) for c in node[3]]
+        if node[2]:
+            children.sort()
+        key = (2, node[1], tuple(children))
+        memo[id(node)] = key
+        return key
+
+    def occurrences(self, colours: dict[IndexKey, int]) -> dict[IndexKey, list[Any]]:
+        memo: dict[int, Any] = {}
+        self.node_key(self.tree, colours, memo)
+        occ: dict[IndexKey, list[Any]] = {k: [] for k in self.index_keys}
+        stack: list[tuple[list[Any], Any]] = [(self.tree, ())]
+        while stack:
+            node, ctx = stack.pop()
+            if node[0] != _NODE:
+                continue
+            key = memo[id(node)]
+            for slot, child in enumerate(node[3]):
+                if child[0] == _IDX:
+                    occ[child[3]].append((ctx, key, slot, child[2]))
+                elif child[0] == _NODE:
+                    where = memo[id(child)] if node[2] else slot
+                    stack.append((child, (ctx, key, where)))
+        return occ
+
+    def refine(self, colours: dict[IndexKey, int]) -> dict[IndexKey, int]:
+        """Split colour classes by the colours of everything around each index until stable."""
+        classes = len(set(colours.values()))
+        while True:
+            occ = self.occurrences(colours)
+            sig = {k: (colours[k], sorted(occ[k])) for k in self.index_keys}
+            order = sorted(self.index_keys, key=sig.__getitem__)
+            new: dict[IndexKey, int] = {}
+            rank = -1
+            previous = None
+            for k in order:
+                if previous is None or sig[k] != sig[previous]:
+                    rank += 1
+                new[k] = rank
+                previous = k
+            colours = new
+            if rank + 1 == classes:
+                return colours
+            classes = rank + 1
+
+    def search(self, colours: dict[IndexKey, int]) -> tuple[Any, dict[IndexKey, int]] | None:
+        """Best (smallest canonical key) discrete colouring reachable by individualisation."""
+        colours = self.refine(colours)
+        cells: dict[int, list[IndexKey]] = {}
+        for k, c in colours.items():
+            cells.setdefault(c, []).append(k)
+        tied = [cell for c, cell in sorted(cells.items()) if len(cell) > 1]
+        if not tied:
+            self.leaves += 1
+            return self.node_key(self.tree, colours, {}), colours
+        best = None
+        for chosen in tied[0]:
+            if self.leaves >= MAX_LEAVES and best is not None:
+                log.warning("normalize: %d symmetric branches explored; result may depend on names", self.leaves)
+                break
+            split = {k: 2 * c + 1 for k, c in colours.items()}
+            split[chosen] -= 1
+            found = self.search(split)
+            if found is not None and (best is None or found[0] < best[0]):
+                best = found
+        return best
+
+    def first_appearance(self, colours: dict[IndexKey, int]) -> list[IndexKey]:
+        """Indices in order of first appearance, children visited in structural-key order."""
+        memo: dict[int, Any] = {}
+        self.node_key(self.tree, colours, memo)
+        seen: dict[IndexKey, None] = {}
+        stack = [self.tree]
+        while stack:
+            node = stack.pop()
+            if node[0] == _IDX:
+                seen.setdefault(node[3], None)
+            elif node[0] == _NODE:
+                children = node[3]
+                if node[2]:
+                    children = sorted(
+                        children,
+                        key=lambda c: (
+                            memo[id(c)]
+                            if c[0] == _NODE
+                            else c[1]
+                            if c[0] == _STATIC
+                            else (0, c[1], c[2], colours[c[3]])
+                        ),
+                    )
+                stack.extend(reversed(children))
+        return list(seen)
+
+
+def canonical_index_order(expr: Expr) -> list[IndexKey]:
+    """(name, kind) of every index of ``expr`` in canonical order (independent of the names)."""
+    indices = {i.key for i in expr.atoms(Index)}
+    if not indices:
+        return []
+    keys = sorted(indices)  # any order: the algorithm below never looks at names
+    canon = _Canonicaliser(_compile(expr), keys)
+    _, colours = canon.search({k: 0 for k in keys})
+    return canon.first_appearance(colours)
+
+
+def normalize_indices(expr: Expr) -> tuple[Expr, dict[IndexKey, str]]:
+    """Rename every index canonically per kind; returns the new expression and the old→new names."""
+    order = canonical_index_order(expr)
+    if not order:
+        return canonical(expr), {}
+    counters = dict.fromkeys(CANONICAL_NAMES, 0)
+    renaming: dict[IndexKey, str] = {}
+    for name, kind in order:
+        renaming[(name, kind)] = CANONICAL_NAMES[kind].format(counters[kind])
+        counters[kind] += 1
+    replace = {i: i.with_name(renaming[i.key]) for i in expr.atoms(Index)}
+    return canonical(expr, replace), renaming
+
+
+def normalize(expr: Expr) -> Expr:
+    """Canonical form of ``expr``: invariant under renaming of indices, idempotent, value-preserving.
+
+    The result is also a canonical SymPy tree (see symtok.canonical), so it survives the token
+    round trip exactly."""
+    return normalize_indices(expr)[0]

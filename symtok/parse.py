@@ -1,0 +1,261 @@
+"""Text → SymPy: the MARTY/SYMBA infix form (and the functional form) parsed by Lark into physics objects.
+
+The inverse is :mod:`symtok.printer`. The transformer is passed into Lark's LALR parser, so no parse
+tree is built and nothing recurses; sums and products are collected flat and built once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lark import Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from sympy import Add, Expr, Integer, Mul, Pow, S
+
+from grammar import load_parser
+from symtok.errors import ParseError
+from symtok.guards import MAX_CHARS, caret_excerpt, check_input, error_at, position
+from symtok.indices import Index
+from symtok.objects import (
+    TENSOR_BY_HEAD,
+    WAVEFUNCTION_BY_SHAPE,
+    ColourT,
+    Conj,
+)
+from symtok.symbols import symbol_for
+
+_FUNCTIONAL = re.compile(r"\s*[A-Za-z][A-Za-z0-9_]*\s*\(")
+
+
+class _Sum(list):
+    """Terms of a sum being collected (turned into one Add by _finish)."""
+
+
+class _Product:
+    """Numerator and denominator factors being collected (turned into one Mul by _finish)."""
+
+    __slots__ = ("den", "num")
+
+    def __init__(self, first: Any) -> None:
+        self.num: list[Any] = [first]
+        self.den: list[Any] = []
+
+
+def _finish(x: Any) -> Expr:
+    if isinstance(x, _Sum):
+        return Add(*[_finish(t) for t in x])
+    if isinstance(x, _Product):
+        factors = [_finish(f) for f in x.num]
+        factors.extend(Pow(_finish(d), S.NegativeOne) for d in x.den)
+        return Mul(*factors)
+    return x
+
+
+def _negate(x: Any) -> Any:
+    """-x without building the 2-argument Mul(-1, sum), which SymPy would distribute: the -1 joins
+    the product being collected, so the product is built once, as its printed form is."""
+    if isinstance(x, _Product):
+        x.num.insert(0, S.NegativeOne)
+        return x
+    if isinstance(x, Expr) and x.is_Number:
+        return -x
+    product = _Product(S.NegativeOne)
+    product.num.append(x)
+    return product
+
+
+def parse_index(text: str, kind: str) -> Index:
+    """One MARTY index token (``+%\\sigma_3``, ``%gam_2``, ``i_3``, ``\\INDEX_0``) as an Index of ``kind``."""
+    up = text.startswith("+")
+    name = text.lstrip("+").lstrip("%")
+    return Index(name, kind, up)
+
+
+@v_args(inline=True)
+class MartyTransformer(Transformer):
+    """One short method per rule of grammar/marty.lark, building SymPy objects bottom-up."""
+
+    def __init__(self) -> None:
+        super().__init__(visit_tokens=False)
+
+    def add(self, a: Any, b: Any) -> _Sum:
+        if isinstance(a, _Sum):
+            a.append(b)
+            return a
+        return _Sum((a, b))
+
+    def sub(self, a: Any, b: Any) -> _Sum:
+        return self.add(a, _negate(b))
+
+    def mul(self, a: Any, b: Any) -> _Product:
+        if not isinstance(a, _Product):
+            a = _Product(a)
+        a.num.append(b)
+        return a
+
+    def div(self, a: Any, b: Any) -> _Product:
+        b = _finish(b)
+        if b.is_zero is True:
+            raise ParseError("division by zero")
+        if not isinstance(a, _Product):
+            a = _Product(a)
+        a.den.append(b)
+        return a
+
+    def neg(self, x: Any) -> Expr:
+        return _negate(x)
+
+    def pow(self, base: Any, exp: Any) -> Expr:
+        return Pow(base, exp)
+
+    def pow_neg(self, base: Any, exp: Any) -> Expr:
+        return Pow(base, _finish(_negate(exp)))
+
+    def conj(self, wavefunction: Any, token: Token) -> Expr:
+        return Conj(wavefunction)
+
+    def integer(self, token: Token) -> Expr:
+        return Integer(int(token))
+
+    def name(self, token: Token) -> Expr:
+        return S.ImaginaryUnit if token == "i" else symbol_for(str(token))
+
+    def momentum(self, token: Token) -> Expr:
+        from symtok.indices import LORENTZ
+        from symtok.objects import MomentumComponent
+
+        head, rest = token.split("_", 1)
+        number, index = rest.split("_", 1)
+        return MomentumComponent(symbol_for(f"{head}_{number}"), parse_index(index, LORENTZ))
+
+    def group(self, inner: Any) -> Expr:
+        return _finish(inner)
+
+    def indices(self, *tokens: Token) -> tuple[Token, ...]:
+        return tokens
+
+    def tensor(self, head: Token, indices: tuple[Token, ...]) -> Expr:
+        name = head[:-2]
+        if name.startswith("T_") and len(name) > 2:
+            cls, args = ColourT, [symbol_for(name[2:])]
+        elif name in TENSOR_BY_HEAD:
+            cls, args = TENSOR_BY_HEAD[name].cls, []
+        else:
+            known = ", ".join(sorted(TENSOR_BY_HEAD)) + ", T_<tag>"
+            raise _token_error(
+                head, f"unknown tensor {name!r} (known: {known}); a wave function needs (p_N) after its indices"
+            )
+        index_slots = cls.slots[len(args) :]
+        _check_count(head, name, index_slots, indices)
+        args += [parse_index(str(t), kind) for t, kind in zip(indices, index_slots, strict=False)]
+        return cls(*args)
+
+    def wavefunction(
+        self, head: Token, indices: tuple[Token, ...], momentum: Token, suffix: Token | None = None
+    ) -> Expr:
+        spin = None if suffix is None else suffix[1]
+        cls = WAVEFUNCTION_BY_SHAPE.get((len(indices), spin))
+        field = head[:-2]
+        if cls is None:
+            what = "spinor" if spin else "polarisation"
+            raise _token_error(
+                head,
+                f"{what} {field!r} takes 2 indices (label, {'Dirac' if spin else 'Lorentz'}) or 3 with colour, got {len(indices)}",
+            )
+        index_slots = cls.slots[2:]
+        args = [symbol_for(field), symbol_for(str(momentum))]
+        args += [parse_index(str(t), kind) for t, kind in zip(indices, index_slots, strict=False)]
+        return cls(*args)
+
+
+def _check_count(head: Token, name: str, slots: tuple[str, ...], indices: tuple[Token, ...]) -> None:
+    if len(indices) != len(slots):
+        raise _token_error(head, f"{name} takes {len(slots)} indices ({', '.join(slots)}), got {len(indices)}")
+
+
+class _TokenError(Exception):
+    """Raised inside the transformer with a token position; turned into ParseError by parse()."""
+
+    def __init__(self, token: Token, message: str) -> None:
+        super().__init__(message)
+        self.token = token
+        self.message = message
+
+
+def _token_error(token: Token, message: str) -> _TokenError:
+    return _TokenError(token, message)
+
+
+_TRANSFORMER = MartyTransformer()
+
+#: What a person should read for each terminal of the grammars in "expected one of".
+_TERMINAL_NAMES = {
+    "HEAD": "a tensor or wave function like gamma_{",
+    "MOMENTUM_INDEX": "a momentum with an index like p_1_%\\mu_3",
+    "MOMENTUM": "a momentum p_N",
+    "NAME": "a name",
+    "INDEX": "an index like %\\sigma_12 or i_3",
+    "SPINOR_SUFFIX": "_u or _v",
+    "CONJ": "^(*)",
+    "INT": "an integer",
+    "$END": "end of input",
+}
+
+
+def _describe(parser: Any, names: set[str] | frozenset[str]) -> tuple[str, ...]:
+    out = []
+    for n in sorted(names):
+        if n in _TERMINAL_NAMES:
+            out.append(_TERMINAL_NAMES[n])
+            continue
+        try:
+            out.append(repr(parser.get_terminal(n).pattern.value))
+        except (KeyError, AttributeError):
+            out.append(n)
+    return tuple(dict.fromkeys(out))
+
+
+def lark_error(text: str, err: UnexpectedInput, parser: Any) -> ParseError:
+    """Convert a Lark error into a ParseError with line, column, caret excerpt and expected tokens."""
+    if isinstance(err, UnexpectedCharacters):
+        line, column = err.line, err.column
+        got = f"unexpected character {text[err.pos_in_stream]!r}"
+        expected = _describe(parser, err.allowed or set())
+    elif isinstance(err, UnexpectedToken) and err.token.type != "$END":
+        line, column = err.line, err.column
+        got = f"unexpected {err.token.value!r}"
+        expected = _describe(parser, err.expected)
+    else:  # end of input
+        line, column = position(text, len(text.rstrip()))
+        got = "unexpected end of input"
+        names = err.expected if isinstance(err, (UnexpectedToken, UnexpectedEOF)) else set()
+        expected = _describe(parser, names)
+    return ParseError(got, line=line, column=column, expected=expected, excerpt=caret_excerpt(text, line, column))
+
+
+def is_functional(text: str) -> bool:
+    """True if ``text`` is in the functional notation (it starts with a call such as ``mul(``)."""
+    return _FUNCTIONAL.match(text) is not None
+
+
+def parse(text: str, *, max_chars: int = MAX_CHARS) -> Expr:
+    """Parse a MARTY/SYMBA amplitude or squared amplitude (or the functional form) into SymPy.
+
+    Raises ParseError with line, column, a caret excerpt and the expected tokens.
+    """
+    check_input(text, max_chars)
+    if is_functional(text):
+        from symtok.functional import parse_functional
+
+        return parse_functional(text)
+    parser = load_parser("marty", _TRANSFORMER)
+    try:
+        return _finish(parser.parse(text))
+    except UnexpectedInput as err:
+        raise lark_error(text, err, parser) from None
+    except _TokenError as err:
+        offset = err.token.start_pos if err.token.start_pos is not None else 0
+        raise error_at(text, offset, err.message) from None
+    except TypeError as err:  # an object built with arguments of the wrong kind
+        raise ParseError(str(err)) from None

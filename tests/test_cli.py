@@ -1,0 +1,97 @@
+"""The typer CLI, driven through CliRunner: every command, stdin, and errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from cli.main import app
+from symtok import Vocab, tokenize
+
+runner = CliRunner()
+AMP = r"-1/2*i*e^2*gamma_{+%\sigma_1,%gam_2,%del_3}*gamma_{%\sigma_1,%gam_4,%del_5}*e_{k_1,%del_5}(p_1)_u*e_{l_1,%gam_4}(p_2)_v^(*)*mu_{i_2,%gam_2}(p_3)_u^(*)*mu_{j_2,%del_3}(p_4)_v/(m_e^2 + s_12 + 1/2*reg_prop)"
+
+
+def run(*args, input=None):
+    return runner.invoke(app, list(args), input=input)
+
+
+def test_tokenize_tokens_ids_and_json():
+    tokens = tokenize(AMP)
+    assert run("tokenize", AMP).stdout.split() == tokens
+    assert run("tokenize", AMP, "--ids").stdout.split() == [str(i) for i in Vocab.default().encode(tokens)]
+    data = json.loads(run("tokenize", AMP, "--json").stdout)
+    assert data["tokens"] == tokens
+
+
+def test_tokenize_steps_shows_every_stage():
+    result = run("tokenize", AMP, "--steps")
+    assert result.exit_code == 0
+    for title in ("parse tree (Lark)", "SymPy", "renaming", "normalized", "prefix tokens", "ids"):
+        assert title in result.stdout
+    assert "\\sigma_1 (lorentz) -> \\mu_0" in result.stdout
+
+
+def test_stdin_dash():
+    assert run("tokenize", "-", input="e^2*s_12\n").stdout.split() == tokenize("e^2*s_12")
+
+
+def test_detokenize_and_normalize():
+    tokens = tokenize(AMP)
+    text = run("detokenize", *tokens).stdout.strip()
+    assert tokenize(text) == tokens
+    ids = [str(i) for i in Vocab.default().encode(tokens)]
+    assert run("detokenize", "--ids", *ids).stdout.strip() == text
+    assert run("normalize", AMP).stdout.strip() == text
+
+
+def test_roundtrip_expression_and_file(tmp_path):
+    assert run("roundtrip", AMP).stdout.startswith("ok")
+    path = tmp_path / "lines.txt"
+    path.write_text("e^2*s_12\n" + AMP + "\n")
+    result = run("roundtrip", "--file", str(path))
+    assert result.exit_code == 0 and "2/2 expressions" in result.stdout
+
+
+def test_roundtrip_fails_with_exit_1_on_mismatch(tmp_path):
+    small = Vocab(Vocab.default().tokens[:20])  # lacks most tokens: ids must fail
+    small.save(tmp_path / "small.json")
+    result = run("roundtrip", AMP, "--vocab", str(tmp_path / "small.json"))
+    assert result.exit_code == 1 and "FAIL" in result.stdout
+
+
+def test_parse_error_exits_2_without_traceback():
+    result = run("tokenize", "gamma_{%a}")
+    assert result.exit_code == 2
+    assert "error: line 1, column 1: gamma takes 3 indices" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_token_error_exits_2():
+    result = run("detokenize", "add", "e")
+    assert result.exit_code == 2 and "needs 2 operands" in result.stderr
+
+
+def test_encode_command(tmp_path):
+    path = tmp_path / "lines.txt"
+    path.write_text("e^2*s_12\n(\n")
+    result = run("encode", str(path), "-o", str(tmp_path / "o.parquet"), "--no-progress")
+    assert result.exit_code == 0
+    assert "rows in 2 = written 1 + errors 1" in result.stdout
+
+
+def test_vocab_build_and_show(tmp_path):
+    path = tmp_path / "lines.txt"
+    path.write_text("e^2*s_12\n")
+    out = tmp_path / "v.json"
+    result = run("vocab", "build", str(path), "-o", str(out))
+    assert result.exit_code == 0 and Vocab.load(out) == Vocab.core()
+    shown = run("vocab", "show", str(out), "--limit", "8")
+    assert "734 tokens" in shown.stdout and "<pad>" in shown.stdout
+
+
+def test_demo_proves_the_shipped_examples():
+    result = run("demo")
+    assert result.exit_code == 0, result.stdout
+    assert "all round trips hold" in result.stdout
