@@ -36,28 +36,33 @@ _IDX, _STATIC, _NODE = 0, 1, 2
 IndexKey = tuple[str, str]
 
 
-def _static_key(expr: Expr) -> tuple[Any, ...]:
-    """Name-independent structural key of an index-free subtree (deterministic across processes)."""
-    if expr.is_Atom:
-        if expr.is_Rational:
-            return ("Number", int(expr.p), int(expr.q))
-        if expr.is_Symbol:
-            return ("Symbol", expr.name)
-        return (type(expr).__name__, str(expr))
-    children = [_static_key(a) for a in expr.args]
-    if expr.is_Add or expr.is_Mul:
-        children.sort()
-    return (type(expr).__name__, tuple(children))
+def _atom_key(expr: Expr) -> tuple[Any, ...]:
+    """Name-independent key of an atom that is not an index (deterministic across processes)."""
+    if expr.is_Rational:
+        return (1, "Number", int(expr.p), int(expr.q))
+    if expr.is_Symbol:
+        return (1, "Symbol", expr.name)
+    return (1, type(expr).__name__, str(expr))
 
 
-def _compile(expr: Expr) -> list[Any]:
-    """The expression as a light tree: [_IDX, kind, up, key] | [_STATIC, key] | [_NODE, name, commutative, children]."""
+def _compile(expr: Expr, found: dict[Index, None]) -> list[Any]:
+    """The expression as a light tree: [_IDX, kind, up, key] | [_STATIC, key] | [_NODE, name, commutative, children].
+
+    Index-free subtrees collapse into one static key; ``found`` collects every Index object.
+    """
     if isinstance(expr, Index):
+        found[expr] = None
         return [_IDX, expr.kind, expr.up, expr.key]
-    if not expr.has(Index):
-        return [_STATIC, (1, _static_key(expr))]
+    if not expr.args:
+        return [_STATIC, _atom_key(expr)]
+    children = [_compile(a, found) for a in expr.args]
     commutative = bool(expr.is_Add or expr.is_Mul)
-    return [_NODE, type(expr).__name__, commutative, [_compile(a) for a in expr.args]]
+    if all(c[0] == _STATIC for c in children):
+        keys = [c[1] for c in children]
+        if commutative:
+            keys.sort()
+        return [_STATIC, (1, type(expr).__name__, tuple(keys))]
+    return [_NODE, type(expr).__name__, commutative, children]
 
 
 class _Canonicaliser:
@@ -166,20 +171,26 @@ class _Canonicaliser:
         return list(seen)
 
 
+def _canonical_order(expr: Expr) -> tuple[list[IndexKey], list[Index]]:
+    found: dict[Index, None] = {}
+    tree = _compile(expr, found)
+    keys = sorted({i.key for i in found})  # any order: the algorithm below never looks at names
+    if not keys:
+        return [], []
+    canon = _Canonicaliser(tree, keys)
+    result = canon.search(dict.fromkeys(keys, 0))
+    assert result is not None
+    return canon.first_appearance(result[1]), list(found)
+
+
 def canonical_index_order(expr: Expr) -> list[IndexKey]:
     """(name, kind) of every index of ``expr`` in canonical order (independent of the names)."""
-    indices = {i.key for i in expr.atoms(Index)}
-    if not indices:
-        return []
-    keys = sorted(indices)  # any order: the algorithm below never looks at names
-    canon = _Canonicaliser(_compile(expr), keys)
-    _, colours = canon.search({k: 0 for k in keys})
-    return canon.first_appearance(colours)
+    return _canonical_order(expr)[0]
 
 
 def normalize_indices(expr: Expr) -> tuple[Expr, dict[IndexKey, str]]:
     """Rename every index canonically per kind; returns the new expression and the old→new names."""
-    order = canonical_index_order(expr)
+    order, indices = _canonical_order(expr)
     if not order:
         return canonical(expr), {}
     counters = dict.fromkeys(CANONICAL_NAMES, 0)
@@ -187,7 +198,7 @@ def normalize_indices(expr: Expr) -> tuple[Expr, dict[IndexKey, str]]:
     for name, kind in order:
         renaming[(name, kind)] = CANONICAL_NAMES[kind].format(counters[kind])
         counters[kind] += 1
-    replace = {i: i.with_name(renaming[i.key]) for i in expr.atoms(Index)}
+    replace = {i: i.with_name(renaming[i.key]) for i in indices}
     return canonical(expr, replace), renaming
 
 

@@ -21,7 +21,8 @@ FIELD = "field"  # a field name: e, mu, u, A, G, ...
 MOMENTUM = "momentum"  # a momentum symbol p_N
 TAG = "tag"  # the group tag of a colour generator, e.g. C_10 in T_C_10_{...}
 WAVEFUNCTION = "wavefunction"  # the argument of Conj
-SYMBOL_SLOTS = (FIELD, MOMENTUM, TAG)
+SYMBOL_SLOTS = frozenset((FIELD, MOMENTUM, TAG))
+_SLOT_WORDS = {FIELD: "a symbol", MOMENTUM: "a symbol", TAG: "a symbol", WAVEFUNCTION: "a wave function"}
 
 
 class PhysicsObject(Expr):
@@ -32,17 +33,19 @@ class PhysicsObject(Expr):
     slots: ClassVar[tuple[str, ...]] = ()
 
     def __new__(cls, *args: Any) -> PhysicsObject:
-        if len(args) != len(cls.slots):
-            raise TypeError(f"{cls.__name__} takes {len(cls.slots)} arguments, got {len(args)}")
-        for arg, slot in zip(args, cls.slots, strict=False):
-            if slot in SYMBOL_SLOTS:
-                if not isinstance(arg, Symbol) or isinstance(arg, Index):
-                    raise TypeError(f"{cls.__name__}: slot {slot!r} takes a symbol, got {arg!r}")
-            elif slot == WAVEFUNCTION:
-                if not isinstance(arg, WaveFunction):
-                    raise TypeError(f"{cls.__name__} applies to a wave function, got {arg!r}")
-            elif not isinstance(arg, Index) or arg.kind != slot:
-                raise TypeError(f"{cls.__name__}: slot {slot!r} takes a {slot} index, got {arg!r}")
+        slots = cls.slots
+        if len(args) != len(slots):
+            raise TypeError(f"{cls.__name__} takes {len(slots)} arguments, got {len(args)}")
+        for arg, slot in zip(args, slots, strict=True):
+            if type(arg) is Index:
+                if arg.kind == slot:
+                    continue
+            elif slot in SYMBOL_SLOTS:
+                if isinstance(arg, Symbol) and not isinstance(arg, Index):
+                    continue
+            elif slot == WAVEFUNCTION and isinstance(arg, WaveFunction):
+                continue
+            raise TypeError(f"{cls.__name__}: slot {slot!r} takes {_SLOT_WORDS.get(slot, f'a {slot} index')}, got {arg!r}")
         return Expr.__new__(cls, *args)
 
     @property

@@ -7,6 +7,7 @@ tree is built and nothing recurses; sums and products are collected flat and bui
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from lark import Token, Transformer, v_args
@@ -65,6 +66,7 @@ def _negate(x: Any) -> Any:
     return product
 
 
+@lru_cache(maxsize=65536)
 def parse_index(text: str, kind: str) -> Index:
     """One MARTY index token (``+%\\sigma_3``, ``%gam_2``, ``i_3``, ``\\INDEX_0``) as an Index of ``kind``."""
     up = text.startswith("+")
@@ -116,16 +118,17 @@ class MartyTransformer(Transformer):
         return Conj(wavefunction)
 
     def integer(self, token: Token) -> Expr:
-        return Integer(int(token))
+        return Integer(int(token.value))
 
     def name(self, token: Token) -> Expr:
-        return S.ImaginaryUnit if token == "i" else symbol_for(str(token))
+        text = token.value
+        return S.ImaginaryUnit if text == "i" else symbol_for(text)
 
     def momentum(self, token: Token) -> Expr:
         from symtok.indices import LORENTZ
         from symtok.objects import MomentumComponent
 
-        head, rest = token.split("_", 1)
+        head, rest = token.value.split("_", 1)
         number, index = rest.split("_", 1)
         return MomentumComponent(symbol_for(f"{head}_{number}"), parse_index(index, LORENTZ))
 
@@ -136,7 +139,7 @@ class MartyTransformer(Transformer):
         return tokens
 
     def tensor(self, head: Token, indices: tuple[Token, ...]) -> Expr:
-        name = head[:-2]
+        name = head.value[:-2]
         if name.startswith("T_") and len(name) > 2:
             cls, args = ColourT, [symbol_for(name[2:])]
         elif name in TENSOR_BY_HEAD:
@@ -148,15 +151,15 @@ class MartyTransformer(Transformer):
             )
         index_slots = cls.slots[len(args) :]
         _check_count(head, name, index_slots, indices)
-        args += [parse_index(str(t), kind) for t, kind in zip(indices, index_slots, strict=False)]
+        args += [parse_index(t.value, kind) for t, kind in zip(indices, index_slots, strict=True)]
         return cls(*args)
 
     def wavefunction(
         self, head: Token, indices: tuple[Token, ...], momentum: Token, suffix: Token | None = None
     ) -> Expr:
-        spin = None if suffix is None else suffix[1]
+        spin = None if suffix is None else suffix.value[1]
         cls = WAVEFUNCTION_BY_SHAPE.get((len(indices), spin))
-        field = head[:-2]
+        field = head.value[:-2]
         if cls is None:
             what = "spinor" if spin else "polarisation"
             raise _token_error(
@@ -164,8 +167,8 @@ class MartyTransformer(Transformer):
                 f"{what} {field!r} takes 2 indices (label, {'Dirac' if spin else 'Lorentz'}) or 3 with colour, got {len(indices)}",
             )
         index_slots = cls.slots[2:]
-        args = [symbol_for(field), symbol_for(str(momentum))]
-        args += [parse_index(str(t), kind) for t, kind in zip(indices, index_slots, strict=False)]
+        args = [symbol_for(field), symbol_for(momentum.value)]
+        args += [parse_index(t.value, kind) for t, kind in zip(indices, index_slots, strict=True)]
         return cls(*args)
 
 
@@ -249,13 +252,24 @@ def parse(text: str, *, max_chars: int = MAX_CHARS) -> Expr:
         from symtok.functional import parse_functional
 
         return parse_functional(text)
-    parser = load_parser("marty", _TRANSFORMER)
     try:
-        return _finish(parser.parse(text))
-    except UnexpectedInput as err:
-        raise lark_error(text, err, parser) from None
+        return _finish(_parse_marty(text))
     except _TokenError as err:
         offset = err.token.start_pos if err.token.start_pos is not None else 0
         raise error_at(text, offset, err.message) from None
     except TypeError as err:  # an object built with arguments of the wrong kind
         raise ParseError(str(err)) from None
+
+
+def _parse_marty(text: str) -> Any:
+    try:
+        return load_parser("marty", _TRANSFORMER, fast=True).parse(text)
+    except UnexpectedInput:
+        pass
+    # lark-cython's errors cannot be printed: report from the pure parser, which fails the same way
+    parser = load_parser("marty", _TRANSFORMER)
+    try:
+        parser.parse(text)
+    except UnexpectedInput as err:
+        raise lark_error(text, err, parser) from None
+    raise ParseError("the compiled and the pure parser disagree on this input; please report it")
