@@ -22,17 +22,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sympy import I  # noqa: E402
-from sympy.core.cache import clear_cache  # noqa: E402
-from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations  # noqa: E402
+from sympy import I
+from sympy.core.cache import clear_cache
+from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
-import symtok  # noqa: E402
-from grammar import load_parser  # noqa: E402
-from symtok.datafiles import Row, encode_file, read_rows  # noqa: E402
-from symtok.parse import parse_index  # noqa: E402
-from symtok.paths import data_path  # noqa: E402
-from symtok.symbols import symbol_for  # noqa: E402
-from symtok.vocab import Vocab  # noqa: E402
+import symtok
+from grammar import load_parser
+from symtok.datafiles import Row, encode_file, read_rows
+from symtok.parse import parse_index
+from symtok.paths import data_path
+from symtok.symbols import symbol_for
+from symtok.vocab import Vocab
 
 _INDEX = re.compile(r"(%\\?[A-Za-z]+_|(?<=[{,])[ijkl]_)([0-9]+)")
 
@@ -104,13 +104,18 @@ def bench_set(name: str, rows: list[Row], repeats: int, workers: list[int]) -> l
         results += [(name, "parse (squared amplitude)", ours), (name, "sympy parse_expr (same)", theirs)]
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "rows.txt"
-        src.write_text("\n".join(f"Interaction: {r.process} : {r.diagram} : {r.amplitude} : {r.squared_amplitude}" for r in rows) + "\n")
+        src.write_text(
+            "\n".join(f"Interaction: {r.process} : {r.diagram} : {r.amplitude} : {r.squared_amplitude}" for r in rows)
+            + "\n"
+        )
         for w in workers:
             times = []
             for _ in range(max(1, repeats // 2)):
                 report = encode_file(str(src), Path(tmp) / "out.parquet", workers=w)
                 times.append(report.seconds)
-            results.append((name, f"encode file, {w} worker(s), rows (amp+sqamp)", len(rows) / statistics.median(times)))
+            results.append(
+                (name, f"encode file, {w} worker(s), rows (amp+sqamp)", len(rows) / statistics.median(times))
+            )
     return results
 
 
@@ -123,11 +128,17 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--plot", help="write a bar chart (PNG) here")
     args = ap.parse_args()
-    sets = [(Path(p).name, p) for p in args.input] if args.input else [
-        ("QED (shipped, renumbered)", str(data_path("examples", "qed_rows.txt"))),
-        ("QCD (shipped, renumbered)", str(data_path("examples", "qcd_rows.txt"))),
-    ]
-    print(f"# symtok {symtok.__version__}, Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; medians of {args.repeats} passes")
+    sets = (
+        [(Path(p).name, p) for p in args.input]
+        if args.input
+        else [
+            ("QED (shipped, renumbered)", str(data_path("examples", "qed_rows.txt"))),
+            ("QCD (shipped, renumbered)", str(data_path("examples", "qcd_rows.txt"))),
+        ]
+    )
+    print(
+        f"# symtok {symtok.__version__}, Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; medians of {args.repeats} passes"
+    )
     results = []
     for name, path in sets:
         rows = load_rows(path, args.rows, args.seed)

@@ -45,7 +45,9 @@ class PhysicsObject(Expr):
                     continue
             elif slot == WAVEFUNCTION and isinstance(arg, WaveFunction):
                 continue
-            raise TypeError(f"{cls.__name__}: slot {slot!r} takes {_SLOT_WORDS.get(slot, f'a {slot} index')}, got {arg!r}")
+            raise TypeError(
+                f"{cls.__name__}: slot {slot!r} takes {_SLOT_WORDS.get(slot, f'a {slot} index')}, got {arg!r}"
+            )
         return Expr.__new__(cls, *args)
 
     @property

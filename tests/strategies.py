@@ -129,13 +129,17 @@ def renamings(draw: st.DrawFn, expr: Expr) -> dict[Index, Index]:
 sq_symbols = st.sampled_from(
     ("e", "g", "m_e", "m_mu", "m_u", "m_t", "s_12", "s_13", "s_14", "s_23", "s_34", "reg_prop")
 ).map(symbol_for)
-squared_amplitudes = st.recursive(
-    st.one_of(numbers, sq_symbols),
-    lambda ch: st.one_of(
-        st.lists(ch, min_size=2, max_size=4).map(lambda xs: Add(*xs)),
-        st.lists(ch, min_size=2, max_size=4).map(lambda xs: Mul(*xs)),
-        st.tuples(ch, st.sampled_from([-2, -1, 2]).map(Integer)).map(lambda be: Pow(*be)),
-        st.tuples(ch, ch).map(lambda ab: Mul(S.ImaginaryUnit, ab[0], Pow(Add(ab[1], S.ImaginaryUnit), -1))),
-    ),
-    max_leaves=20,
-).filter(_finite).map(canonical)
+squared_amplitudes = (
+    st.recursive(
+        st.one_of(numbers, sq_symbols),
+        lambda ch: st.one_of(
+            st.lists(ch, min_size=2, max_size=4).map(lambda xs: Add(*xs)),
+            st.lists(ch, min_size=2, max_size=4).map(lambda xs: Mul(*xs)),
+            st.tuples(ch, st.sampled_from([-2, -1, 2]).map(Integer)).map(lambda be: Pow(*be)),
+            st.tuples(ch, ch).map(lambda ab: Mul(S.ImaginaryUnit, ab[0], Pow(Add(ab[1], S.ImaginaryUnit), -1))),
+        ),
+        max_leaves=20,
+    )
+    .filter(_finite)
+    .map(canonical)
+)
