@@ -39,6 +39,8 @@ from symtok.tokens import (
     INT_POS,
     KNOWN_SYMBOLS,
     NAME_CHARS,
+    OBJECT_TOKENS,
+    OPERATORS,
     SYMBOL_ESCAPE,
     UP,
 )
@@ -256,3 +258,34 @@ def _decode_token(tok: str, pos: int, stack: list[Any]) -> Any:
         return spec.cls(*args)
     except TypeError as err:
         raise TokenError(f"token {pos + 1} ({tok!r}): {err}") from None
+
+
+def subtree_ends(tokens: Sequence[str]) -> list[int]:
+    """For each position, the exclusive end of the subtree that starts there (in prefix order a
+    subtree is a contiguous span), or -1 inside a number or a spelled name. Used by the JEPA
+    subtree masker. Malformed sequences raise TokenError."""
+    ends = [-1] * len(tokens)
+    stack: list[int] = []  # ends of complete subtrees, leftmost on top
+    run_end: int | None = None  # end of the pending digit/char run
+    for pos in range(len(tokens) - 1, -1, -1):
+        tok = tokens[pos]
+        if tok in _DIGITS or tok in _CHARS:
+            run_end = pos + 1 if run_end is None else run_end
+            continue
+        if tok in (INT_POS, INT_NEG, SYMBOL_ESCAPE) or tok in _KIND_BY_ESCAPE:
+            if run_end is None:
+                raise TokenError(f"token {pos + 1} ({tok!r}) has no digits or characters after it")
+            end, run_end = run_end, None
+        else:
+            arity = _ARITY.get(tok, 0)
+            if len(stack) < arity:
+                raise TokenError(f"token {pos + 1} ({tok!r}) needs {arity} operands, found {len(stack)}")
+            end = pos + 1
+            for _ in range(arity):
+                end = stack.pop()
+        ends[pos] = end
+        stack.append(end)
+    return ends
+
+
+_ARITY: dict[str, int] = {**OPERATORS, **OBJECT_TOKENS, UP: 1}

@@ -1,0 +1,165 @@
+"""Checkpoints as directories that load without pickle: ``config.json``, ``model.safetensors``,
+``metrics.json``, optionally ``vocab.json`` and, for resuming, ``optimizer.safetensors`` +
+``trainer_state.json``. A directory is written beside its target and renamed into place."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from symtok.errors import SymtokError
+
+FORMAT = "symtok-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(SymtokError):
+    """A checkpoint directory that is missing files or does not fit the model."""
+
+
+@dataclass
+class Checkpoint:
+    """What a checkpoint directory holds."""
+
+    path: Path
+    config: dict[str, Any]
+    state_dict: dict[str, torch.Tensor]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    optimizer_state: dict[str, Any] | None = None
+    trainer_state: dict[str, Any] | None = None
+
+
+def _json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=1, sort_keys=True, default=_jsonable) + "\n", encoding="utf-8")
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.tolist()
+    if isinstance(obj, (set, tuple)):
+        return list(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def optimizer_to_flat(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split an optimizer state_dict into tensors (safetensors) and everything else (JSON)."""
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for idx, entry in state["state"].items():
+        for name, value in entry.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"state.{idx}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                scalars.setdefault(str(idx), {})[name] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def optimizer_from_flat(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> dict[str, Any]:
+    """Inverse of optimizer_to_flat."""
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        _, idx, name = key.split(".", 2)
+        state.setdefault(int(idx), {})[name] = value
+    for idx, entry in meta.get("scalars", {}).items():
+        state.setdefault(int(idx), {}).update(entry)
+    groups = []
+    for group in meta["param_groups"]:
+        group = dict(group)
+        if "betas" in group:
+            group["betas"] = tuple(group["betas"])
+        groups.append(group)
+    return {"state": state, "param_groups": groups}
+
+
+def save_checkpoint(
+    directory: str | os.PathLike[str],
+    model: nn.Module,
+    config: dict[str, Any],
+    *,
+    metrics: dict[str, Any] | None = None,
+    vocab_json: str | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    trainer_state: dict[str, Any] | None = None,
+) -> Path:
+    """Write a checkpoint directory atomically (a finished directory replaces the old one)."""
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
+        _json(tmp / "config.json", {"format": FORMAT, "version": VERSION, **config})
+        _json(tmp / "metrics.json", metrics or {})
+        if vocab_json is not None:
+            (tmp / "vocab.json").write_text(vocab_json, encoding="utf-8")
+        if optimizer is not None:
+            tensors, meta = optimizer_to_flat(optimizer.state_dict())
+            save_file(tensors, str(tmp / "optimizer.safetensors"))
+            _json(tmp / "optimizer.json", meta)
+        if trainer_state is not None:
+            _json(tmp / "trainer_state.json", trainer_state)
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return target
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint is missing {path.name}: {path}") from None
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{path} is not valid JSON: {err}") from None
+
+
+def load_checkpoint(directory: str | os.PathLike[str]) -> Checkpoint:
+    """Read a checkpoint directory (no pickle anywhere); CheckpointError says what is missing."""
+    path = Path(directory)
+    if not path.is_dir():
+        raise CheckpointError(f"no checkpoint directory at {path}")
+    config = _read_json(path / "config.json")
+    if config.get("format") != FORMAT:
+        raise CheckpointError(f"{path / 'config.json'} is not a symtok checkpoint config")
+    weights = path / "model.safetensors"
+    if not weights.exists():
+        raise CheckpointError(f"checkpoint is missing model.safetensors: {path}")
+    state = load_file(str(weights))
+    metrics = _read_json(path / "metrics.json") if (path / "metrics.json").exists() else {}
+    optimizer_state = None
+    if (path / "optimizer.safetensors").exists():
+        optimizer_state = optimizer_from_flat(
+            load_file(str(path / "optimizer.safetensors")), _read_json(path / "optimizer.json")
+        )
+    trainer_state = _read_json(path / "trainer_state.json") if (path / "trainer_state.json").exists() else None
+    return Checkpoint(path, config, state, metrics, optimizer_state, trainer_state)
+
+
+def load_weights(model: nn.Module, checkpoint: Checkpoint) -> None:
+    """Load the weights strictly; CheckpointError lists missing and unexpected keys."""
+    result = model.load_state_dict(checkpoint.state_dict, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise CheckpointError(
+            f"checkpoint {checkpoint.path} does not fit the model: missing {result.missing_keys[:5]}, "
+            f"unexpected {result.unexpected_keys[:5]}"
+        )

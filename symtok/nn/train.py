@@ -1,0 +1,309 @@
+"""The one training loop: ``fit(model, loss_fn, data, cfg)``; tasks supply the loss and the data.
+
+AdamW, linear warm-up + cosine decay, gradient clipping, deterministic data order and per-step
+seeds (so a resumed run reproduces an uninterrupted one exactly), a progress bar with loss and
+throughput, JSONL metrics, a loss-curve plot, atomic checkpoints (safetensors + JSON) and
+``torchrun`` DDP (gloo on CPU, nccl on GPU).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import Tensor, nn
+
+from symtok.atomic import atomic_path
+from symtok.nn.checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint
+from symtok.nn.jepa import cosine_schedule
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation and bookkeeping settings; the defaults train a small model sensibly on CPU."""
+
+    steps: int = 1000
+    batch_size: int = 32
+    lr: float = 3e-4
+    weight_decay: float = 0.05
+    warmup_steps: int = 50
+    min_lr_ratio: float = 0.1
+    grad_clip: float = 1.0
+    seed: int = 0
+    log_every: int = 10
+    checkpoint_every: int = 0  # 0: only at the end
+    progress: bool = True
+    device: str = "cpu"
+
+
+@dataclass
+class StepInfo:
+    """Passed to the loss: the step, training progress in [0, 1], and a generator seeded by step and rank."""
+
+    step: int
+    total: int
+    generator: torch.Generator
+    device: torch.device
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def progress(self) -> float:
+        return self.step / max(1, self.total)
+
+
+LossFn = Callable[[nn.Module, Any, StepInfo], tuple[Tensor, dict[str, float]]]
+
+
+@dataclass
+class FitResult:
+    """Where the run wrote, the last logged metrics, and the history of logged records."""
+
+    out_dir: Path | None
+    steps: int
+    last: dict[str, float] = field(default_factory=dict)
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def distributed_context() -> tuple[int, int]:
+    """(rank, world size); initialises the process group under torchrun (gloo on CPU, nccl on GPU)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend=backend)
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The module inside a DistributedDataParallel wrapper (or the model itself)."""
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def batch_indices(n: int, step: int, cfg: TrainConfig, rank: int = 0, world: int = 1) -> list[int]:
+    """Example indices of ``step`` for this rank: epoch-wise permutations seeded by (seed, epoch),
+    full batches only, the global batch split across ranks."""
+    per_epoch = n // cfg.batch_size
+    if per_epoch == 0:
+        raise ValueError(f"dataset of {n} examples is smaller than one batch of {cfg.batch_size}")
+    epoch, offset = divmod(step, per_epoch)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 7_919 + epoch))
+    batch = order[offset * cfg.batch_size : (offset + 1) * cfg.batch_size].tolist()
+    return batch[rank::world]
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, cfg: TrainConfig, step: int) -> float:
+    lr = cfg.lr * cosine_schedule(step, cfg.steps, cfg.warmup_steps, cfg.min_lr_ratio)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return lr
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices only (not on biases, norms and embeddings' 1-d params)."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.dim() >= 2 else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr)
+
+
+def fit(
+    model: nn.Module,
+    loss_fn: LossFn,
+    data: Sequence[Any],
+    cfg: TrainConfig,
+    *,
+    collate: Callable[[list[Any]], Any],
+    out_dir: str | os.PathLike[str] | None = None,
+    checkpoint_config: dict[str, Any] | None = None,
+    vocab_json: str | None = None,
+    after_step: Callable[[nn.Module, StepInfo], None] | None = None,
+    resume: bool = False,
+    stop_after: int | None = None,
+) -> FitResult:
+    """Train ``model`` on ``data`` for cfg.steps steps (or until ``stop_after``, to test resuming).
+
+    ``loss_fn(model, batch, info)`` returns (loss, metrics); ``after_step(model, info)`` runs after
+    each optimizer step (JEPA's EMA update). With ``out_dir``: metrics.jsonl, checkpoint/
+    (model + optimizer + trainer state), loss.png; ``resume`` continues from checkpoint/.
+    """
+    rank, world = distributed_context()
+    device = torch.device(cfg.device)
+    model.to(device)
+    out = Path(out_dir) if out_dir is not None else None
+    optimizer = make_optimizer(model, cfg)
+    start = 0
+    if resume:
+        start = _resume(model, optimizer, out)
+    wrapped = model
+    if world > 1:
+        wrapped = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    history = _load_history(out, start) if rank == 0 else []
+    bar = _progress_bar(cfg, start, rank)
+    wrapped.train()
+    last: dict[str, float] = {}
+    window_items, window_start = 0, time.perf_counter()
+    step = start
+    while step < cfg.steps and (stop_after is None or step < stop_after):
+        torch.manual_seed(cfg.seed * 1_000_003 + step)  # dropout: same at this step, resumed or not
+        generator = torch.Generator().manual_seed((cfg.seed * 1_000_003 + step) * 64 + rank)
+        info = StepInfo(step, cfg.steps, generator, device, rank, world)
+        indices = batch_indices(len(data), step, cfg, rank, world)
+        batch = _to_device(collate([data[i] for i in indices]), device)
+        lr = _set_lr(optimizer, cfg, step)
+        loss, metrics = loss_fn(wrapped, batch, info)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss is {float(loss)} at step {step}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = float(
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
+        )
+        optimizer.step()
+        if after_step is not None:
+            after_step(model, info)
+        step += 1
+        window_items += len(indices) * world
+        if rank == 0 and (step % cfg.log_every == 0 or step == cfg.steps):
+            elapsed = time.perf_counter() - window_start
+            last = {
+                "step": step,
+                "loss": float(loss.detach()),
+                "lr": lr,
+                "grad_norm": grad_norm,
+                "items_per_s": window_items / max(elapsed, 1e-9),
+                **metrics,
+            }
+            history.append(last)
+            _append_jsonl(out, last)
+            window_items, window_start = 0, time.perf_counter()
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{float(loss.detach()):.4f}", lr=f"{lr:.2e}")
+        if (
+            rank == 0
+            and out is not None
+            and cfg.checkpoint_every
+            and step % cfg.checkpoint_every == 0
+            and step < cfg.steps
+        ):
+            _checkpoint(model, optimizer, cfg, out, step, checkpoint_config, vocab_json, last)
+    if bar is not None:
+        bar.close()
+    if rank == 0 and out is not None:
+        _checkpoint(model, optimizer, cfg, out, step, checkpoint_config, vocab_json, last)
+        plot_history(history, out / "loss.png")
+    return FitResult(out, step, last, history)
+
+
+def _to_device(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: _to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_to_device(v, device) for v in batch)
+    return batch
+
+
+def _progress_bar(cfg: TrainConfig, start: int, rank: int) -> Any:
+    if not cfg.progress or rank != 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=cfg.steps, initial=start, unit="step", desc="train", dynamic_ncols=True)
+
+
+def _append_jsonl(out: Path | None, record: dict[str, float]) -> None:
+    if out is None:
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "metrics.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+def _load_history(out: Path | None, start: int) -> list[dict[str, float]]:
+    """On resume keep the logged records up to the checkpoint's step (rewritten atomically)."""
+    if out is None or not (out / "metrics.jsonl").exists():
+        return []
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    kept = [r for r in records if r.get("step", 0) <= start]
+    with atomic_path(out / "metrics.jsonl") as tmp:
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    return kept
+
+
+def _checkpoint(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    cfg: TrainConfig,
+    out: Path,
+    step: int,
+    config: dict[str, Any] | None,
+    vocab_json: str | None,
+    last: dict[str, float],
+) -> None:
+    trainer_state = {"step": step, "train": asdict(cfg)}
+    metrics = {"train": asdict(cfg), "last": last, "step": step}
+    save_checkpoint(
+        out / "checkpoint",
+        unwrap(model),
+        config or {},
+        metrics=metrics,
+        vocab_json=vocab_json,
+        optimizer=optimizer,
+        trainer_state=trainer_state,
+    )
+
+
+def _resume(model: nn.Module, optimizer: torch.optim.Optimizer, out: Path | None) -> int:
+    if out is None or not (out / "checkpoint").exists():
+        raise CheckpointError(f"nothing to resume: no checkpoint/ in {out}")
+    ckpt = load_checkpoint(out / "checkpoint")
+    load_weights(model, ckpt)
+    if ckpt.optimizer_state is None or ckpt.trainer_state is None:
+        raise CheckpointError(f"{ckpt.path} has no optimizer or trainer state: it cannot be resumed")
+    optimizer.load_state_dict(ckpt.optimizer_state)
+    step = int(ckpt.trainer_state["step"])
+    log.info("resuming from step %d", step)
+    return step
+
+
+def plot_history(history: list[dict[str, float]], path: Path) -> None:
+    """Loss (and learning rate) against step, written atomically as PNG."""
+    if not history:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [r["step"] for r in history]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(steps, [r["loss"] for r in history], label="loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_yscale("log" if min(r["loss"] for r in history) > 0 else "linear")
+    twin = ax.twinx()
+    twin.plot(steps, [r["lr"] for r in history], color="tab:orange", alpha=0.5, label="lr")
+    twin.set_ylabel("learning rate")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
