@@ -52,31 +52,45 @@ def favor_features(
     d = x.shape[-1]
     m = projection.shape[0]
     normalizer = d**-0.25
-    projected = torch.einsum("bhnd,md->bhnm", x * normalizer, projection)
+    # one matmul with the scale folded into the (small) projection; the shifts, the |x|^2/2 term and
+    # the 1/sqrt(M) factor (as -log sqrt(M) in the exponent) are applied in place before one exp
+    projected = x @ (projection * normalizer).T
     half_norm = (x * x).sum(dim=-1, keepdim=True) * (normalizer**2 / 2)
     floor = eps
-    if is_query:
-        shift = projected.amax(dim=-1, keepdim=True)
-    elif causal:
-        bound = float((projection * projection).sum(dim=-1).amax() / 2)
-        shift = torch.tensor(bound, dtype=x.dtype, device=x.device)
-        floor = eps * math.exp(-bound)
+    with torch.no_grad():
+        if is_query:
+            shift = projected.amax(dim=-1, keepdim=True)
+        elif causal:
+            bound = float((projection * projection).sum(dim=-1).amax() / 2)
+            shift = torch.tensor(bound, dtype=x.dtype, device=x.device)
+            floor = eps * math.exp(-bound)
+        else:
+            masked = projected
+            if key_padding_mask is not None:
+                masked = projected.masked_fill(key_padding_mask[:, None, :, None], float("-inf"))
+            shift = masked.amax(dim=(-1, -2), keepdim=True)
+        offset = half_norm.detach() + (shift + 0.5 * math.log(m)) if not half_norm.requires_grad else None
+    if offset is None:  # training: |x|^2/2 must stay in the graph
+        features = (projected - half_norm).sub_(shift + 0.5 * math.log(m)).exp_()
     else:
-        masked = projected
-        if key_padding_mask is not None:
-            masked = projected.masked_fill(key_padding_mask[:, None, :, None], float("-inf"))
-        shift = masked.amax(dim=(-1, -2), keepdim=True)
-    features = (torch.exp(projected - half_norm - shift.detach()) + floor) * m**-0.5
+        features = projected.sub_(offset).exp_()
+    if features.requires_grad:
+        features = features + floor * m**-0.5
+    else:
+        features.add_(floor * m**-0.5)
     if key_padding_mask is not None and not is_query:
         features = features.masked_fill(key_padding_mask[:, None, :, None], 0.0)
     return features
 
 
 def linear_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
-    """Non-causal: D^-1 Q'(K'^T V) with D = Q'(K'^T 1). q, k: (B, H, N, M); v: (B, H, N, D)."""
-    kv = torch.einsum("bhnm,bhnd->bhmd", k, v)
-    normaliser = torch.einsum("bhnm,bhm->bhn", q, k.sum(dim=-2))
-    return torch.einsum("bhnm,bhmd->bhnd", q, kv) / normaliser.unsqueeze(-1)
+    """Non-causal: D^-1 Q'(K'^T V) with D = Q'(K'^T 1). q, k: (B, H, N, M); v: (B, H, N, D).
+
+    A column of ones appended to V makes one matmul give both numerator and normaliser."""
+    ones = v.new_ones(v.shape[:-1] + (1,))
+    kv = k.transpose(-1, -2) @ torch.cat([v, ones], dim=-1)
+    out = q @ kv
+    return out[..., :-1] / out[..., -1:]
 
 
 def causal_linear_attention(q: Tensor, k: Tensor, v: Tensor, chunk_size: int = 128) -> Tensor:
