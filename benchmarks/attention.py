@@ -32,7 +32,9 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def worker(what: str, backend: str, length: int, device: str, repeats: int, heads: int, dim_head: int, features: int) -> dict[str, float]:
+def worker(
+    what: str, backend: str, length: int, device: str, repeats: int, heads: int, dim_head: int, features: int
+) -> dict[str, float]:
     import torch
 
     from symtok.nn.attention import FastAttention, SoftmaxAttention
@@ -49,7 +51,16 @@ def worker(what: str, backend: str, length: int, device: str, repeats: int, head
             return op(*inputs)
 
     else:
-        cfg = EncoderConfig(vocab_size=734, dim=heads * dim_head, depth=2, heads=heads, dropout=0.0, attention=backend, nb_features=features, feature_redraw_interval=None)
+        cfg = EncoderConfig(
+            vocab_size=734,
+            dim=heads * dim_head,
+            depth=2,
+            heads=heads,
+            dropout=0.0,
+            attention=backend,
+            nb_features=features,
+            feature_redraw_interval=None,
+        )
         op = Encoder(cfg).to(dev)
         tokens = torch.randint(6, 734, (1, length), device=dev)
 
@@ -93,7 +104,24 @@ def worker(what: str, backend: str, length: int, device: str, repeats: int, head
 
 
 def run_config(args: argparse.Namespace, what: str, backend: str, length: int) -> dict[str, float]:
-    cmd = [sys.executable, __file__, "--worker", what, backend, str(length), "--device", args.device, "--repeats", str(args.repeats), "--heads", str(args.heads), "--dim-head", str(args.dim_head), "--features", str(args.features)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        what,
+        backend,
+        str(length),
+        "--device",
+        args.device,
+        "--repeats",
+        str(args.repeats),
+        "--heads",
+        str(args.heads),
+        "--dim-head",
+        str(args.dim_head),
+        "--features",
+        str(args.features),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -123,25 +151,47 @@ def main() -> None:
     args = ap.parse_args()
     if args.worker:
         what, backend, length = args.worker
-        print(json.dumps(worker(what, backend, int(length), args.device, args.repeats, args.heads, args.dim_head, args.features)))
+        print(
+            json.dumps(
+                worker(what, backend, int(length), args.device, args.repeats, args.heads, args.dim_head, args.features)
+            )
+        )
         return
     import torch
 
-    print(f"# {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} ({torch.get_num_threads()} threads), device {args.device}")
-    print(f"# batch 1, {args.heads} heads x {args.dim_head}, FAVOR+ features {args.features}; encoder: depth 2, dim {args.heads * args.dim_head}; medians of {args.repeats}")
+    print(
+        f"# {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} ({torch.get_num_threads()} threads), device {args.device}"
+    )
+    print(
+        f"# batch 1, {args.heads} heads x {args.dim_head}, FAVOR+ features {args.features}; encoder: depth 2, dim {args.heads * args.dim_head}; medians of {args.repeats}"
+    )
     rows = []
     for what in args.what:
         for n in args.lengths:
             fast = run_config(args, what, "fast", n)
             soft = run_config(args, what, "softmax", n)
-            rows.append({"what": what, "length": n, "fast": fast, "softmax": soft, "ratio_fwd": soft["fwd_ms"] / fast["fwd_ms"], "ratio_fwdbwd": soft["fwdbwd_ms"] / fast["fwdbwd_ms"]})
+            rows.append(
+                {
+                    "what": what,
+                    "length": n,
+                    "fast": fast,
+                    "softmax": soft,
+                    "ratio_fwd": soft["fwd_ms"] / fast["fwd_ms"],
+                    "ratio_fwdbwd": soft["fwdbwd_ms"] / fast["fwdbwd_ms"],
+                }
+            )
             r = rows[-1]
-            print(f"{what:9} N={n:6}  fwd fast {fast['fwd_ms']:9.1f} ms  softmax {soft['fwd_ms']:9.1f} ms  x{r['ratio_fwd']:5.2f} | "
-                  f"fwd+bwd fast {fast['fwdbwd_ms']:9.1f} ms  softmax {soft['fwdbwd_ms']:9.1f} ms  x{r['ratio_fwdbwd']:5.2f} | "
-                  f"peak MB fast {fast['peak_fwdbwd_mb']:8.1f}  softmax {soft['peak_fwdbwd_mb']:8.1f}", flush=True)
+            print(
+                f"{what:9} N={n:6}  fwd fast {fast['fwd_ms']:9.1f} ms  softmax {soft['fwd_ms']:9.1f} ms  x{r['ratio_fwd']:5.2f} | "
+                f"fwd+bwd fast {fast['fwdbwd_ms']:9.1f} ms  softmax {soft['fwdbwd_ms']:9.1f} ms  x{r['ratio_fwdbwd']:5.2f} | "
+                f"peak MB fast {fast['peak_fwdbwd_mb']:8.1f}  softmax {soft['peak_fwdbwd_mb']:8.1f}",
+                flush=True,
+            )
     for what in args.what:
         sub = [r for r in rows if r["what"] == what]
-        print(f"{what}: crossover (fast faster from here on) forward N={crossover(sub, 'fwd')}, forward+backward N={crossover(sub, 'fwdbwd')}")
+        print(
+            f"{what}: crossover (fast faster from here on) forward N={crossover(sub, 'fwd')}, forward+backward N={crossover(sub, 'fwdbwd')}"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     if args.plot:

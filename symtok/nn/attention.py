@@ -87,7 +87,7 @@ def linear_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
     """Non-causal: D^-1 Q'(K'^T V) with D = Q'(K'^T 1). q, k: (B, H, N, M); v: (B, H, N, D).
 
     A column of ones appended to V makes one matmul give both numerator and normaliser."""
-    ones = v.new_ones(v.shape[:-1] + (1,))
+    ones = v.new_ones((*v.shape[:-1], 1))
     kv = k.transpose(-1, -2) @ torch.cat([v, ones], dim=-1)
     out = q @ kv
     return out[..., :-1] / out[..., -1:]
