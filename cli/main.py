@@ -38,6 +38,8 @@ app = typer.Typer(
 )
 vocab_app = typer.Typer(help="Build and inspect token vocabularies.", no_args_is_help=True)
 app.add_typer(vocab_app, name="vocab")
+amplitudes_app = typer.Typer(help="Tree-level 2->2 QED/QCD processes, diagrams and |M|^2.", no_args_is_help=True)
+app.add_typer(amplitudes_app, name="amplitudes")
 
 
 def _read_expr(expr: str) -> str:
@@ -197,6 +199,63 @@ def vocab_show(
         table.add_row(str(i), token)
     out.print(f"version {voc.version}, {len(voc)} tokens")
     out.print(table)
+
+
+@amplitudes_app.command("list")
+def amplitudes_list(
+    theory: Annotated[str, typer.Option(help="qed | qcd")] = "qed",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every tree-level 2->2 process of a theory, with its diagrams."""
+    from amplitudes.service import list_processes
+
+    rows = list_processes(theory)
+    if as_json:
+        out.print_json(json.dumps([asdict(r) for r in rows]))
+        return
+    table = Table("process", "diagrams")
+    for r in rows:
+        table.add_row(r.process, ", ".join(r.diagrams))
+    out.print(table)
+    out.print(f"{len(rows)} {theory.upper()} processes")
+
+
+@amplitudes_app.command("show")
+def amplitudes_show(
+    process: Annotated[str, typer.Argument(help='e.g. "e+ e- > mu+ mu-"')],
+    theory: Annotated[str, typer.Option(help="qed | qcd | auto")] = "auto",
+) -> None:
+    """The diagrams of one process."""
+    from amplitudes.service import show_process
+
+    summary = show_process(process, theory)
+    out.print(f"{summary.process}  ({summary.theory})", markup=False)
+    for d in summary.diagrams:
+        out.print(f"  {d}", markup=False)
+
+
+@amplitudes_app.command("me2", **EXPR_COMMAND)
+def amplitudes_me2(
+    process: Annotated[str, typer.Argument(help='e.g. "e+ e- > mu+ mu-"')],
+    sqrt_s: Annotated[float, typer.Option("--sqrt-s", help="centre-of-mass energy, GeV")],
+    cos_theta: Annotated[float, typer.Option("--cos-theta", help="cosine of the angle between p_1 and p_3")],
+    massless: Annotated[bool, typer.Option("--massless", help="set every mass to 0")] = False,
+    theory: Annotated[str, typer.Option(help="qed | qcd | auto")] = "auto",
+    e: Annotated[float, typer.Option(help="QED coupling")] = 1.0,
+    g: Annotated[float, typer.Option(help="QCD coupling")] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Spin/colour-summed, initial-averaged |M|^2 at one centre-of-mass point."""
+    from amplitudes.service import evaluate_me2
+
+    result = evaluate_me2(process, sqrt_s, cos_theta, theory=theory, e=e, g=g, massless=massless)
+    if as_json:
+        out.print_json(json.dumps(asdict(result)))
+    else:
+        out.print(
+            f"{result.process} ({result.theory}) at sqrt(s) = {sqrt_s} GeV, cos(theta) = {cos_theta}: |M|^2 = {result.me2:.12g}",
+            markup=False,
+        )
 
 
 @app.command()

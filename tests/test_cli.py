@@ -95,3 +95,20 @@ def test_demo_proves_the_shipped_examples():
     result = run("demo")
     assert result.exit_code == 0, result.stdout
     assert "all round trips hold" in result.stdout
+
+
+def test_amplitudes_commands():
+    listed = run("amplitudes", "list", "--theory", "qcd", "--json")
+    rows = json.loads(listed.stdout)
+    assert any(r["process"] == "g g > g g" and len(r["diagrams"]) == 4 for r in rows)
+    shown = run("amplitudes", "show", "u u~ > g g")
+    assert shown.exit_code == 0 and "t-channel u exchange" in shown.stdout
+    me2 = json.loads(
+        run(
+            "amplitudes", "me2", "e+ e- > mu+ mu-", "--sqrt-s", "10", "--cos-theta", "0.5", "--massless", "--json"
+        ).stdout
+    )
+    # massless: 2 (t^2 + u^2) / s^2 with s = 100, t = -25, u = -75
+    assert abs(me2["me2"] - 1.25) < 1e-9
+    bad = run("amplitudes", "me2", "e+ e- > mu+ mu-", "--sqrt-s", "0.1", "--cos-theta", "0.5")
+    assert bad.exit_code == 2 and "threshold" in bad.stderr
