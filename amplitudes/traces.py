@@ -8,8 +8,8 @@ d', ...) with projectors pslash ± m; photon polarisation sums are -g_{mu nu}. T
 by the recursion Tr(a_1 ... a_n) = sum_k (-1)^k (a_1·a_k) Tr(...), and Lorentz indices are then
 contracted. Colour factors come from the explicit colour matrices of amplitudes.numeric.
 
-Covered: diagrams whose vector bosons are external photons or internal photons/gluons between
-fermion lines (all of QED; QCD processes without external gluons).
+External gluons use the physical (axial-gauge) polarisation sum, so no ghosts are needed; three-
+and four-gluon vertices enter as Lorentz tensor polynomials contracted with everything else.
 """
 
 from __future__ import annotations
@@ -56,14 +56,20 @@ class Line:
     factors: list[DiracFactor]
 
 
+Poly = dict[tuple, Expr]  # Lorentz tensor: {sorted index factors: coefficient}; G(a,b), P(leg,a)
+
+
 @dataclass
 class SymbolicDiagram:
-    """M_d = coefficient * prod(lines) / prod(denominators); indices named per diagram."""
+    """M_d = coefficient * prod(lines) * prod(tensors) / prod(denominators); indices named per diagram.
+
+    External vector boson n carries the free index "e<n>"."""
 
     diagram: Diagram
     coefficient: Expr
     lines: list[Line]
     denominators: list[Expr] = field(default_factory=list)
+    tensors: list[Poly] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ diagrams as Dirac lines
@@ -108,13 +114,43 @@ def _charge(p: Particle) -> Expr:
     return Rational(q.numerator, q.denominator)
 
 
-def symbolic_diagram(process: Process, diagram: Diagram, theory: str, masses: dict[int, Expr], tag: str) -> SymbolicDiagram:
-    """The Dirac-line form of one diagram; index names carry ``tag`` so two diagrams never clash."""
+def _momentum_index(q: dict[int, int], index: str) -> Poly:
+    return {(("P", leg, index),): Integer(c) for leg, c in q.items()}
+
+
+def three_gluon_tensor(k1: dict[int, int], k2: dict[int, int], k3: dict[int, int], a: str, b: str, c: str) -> Poly:
+    """g^{ab}(k1-k2)^c + g^{bc}(k2-k3)^a + g^{ca}(k3-k1)^b, momenta incoming (Peskin & Schroeder)."""
+    out: Poly = {}
+    neg = lambda v: {k: -x for k, x in v.items()}  # noqa: E731
+    for (i, j), diff, free in (((a, b), _add(k1, neg(k2)), c), ((b, c), _add(k2, neg(k3)), a), ((c, a), _add(k3, neg(k1)), b)):
+        metric = ("G", *sorted((i, j)))
+        for leg, coeff in diff.items():
+            key = tuple(sorted((metric, ("P", leg, free))))
+            out[key] = out.get(key, S.Zero) + coeff
+    return {k: v for k, v in out.items() if v != 0}
+
+
+def _metric_product(pairs: list[tuple[str, str]]) -> tuple:
+    return tuple(sorted(("G", *sorted(p)) for p in pairs))
+
+
+def symbolic_terms(process: Process, diagram: Diagram, theory: str, masses: dict[int, Expr], tag: str) -> list[SymbolicDiagram]:
+    """The Dirac-line and tensor form of one diagram (three terms for the four-gluon contact, one
+    per colour structure, in the order of amplitudes.numeric); index names carry ``tag``."""
     roles = _roles(process)
     legs = process.legs
     e, g = symbol_for("e"), symbol_for("g")
     if diagram.propagator is None:
-        raise SymtokError("the four-gluon contact diagram is not covered by the trace engine yet")
+        coefficient = -I * g**2
+        structures = [
+            [(("e1", "e3"), ("e2", "e4")), (("e1", "e4"), ("e2", "e3"))],
+            [(("e1", "e2"), ("e3", "e4")), (("e1", "e4"), ("e2", "e3"))],
+            [(("e1", "e2"), ("e3", "e4")), (("e1", "e3"), ("e2", "e4"))],
+        ]
+        return [
+            SymbolicDiagram(diagram, coefficient, [], [], [{_metric_product(list(plus)): S.One, _metric_product(list(minus)): -S.One}])
+            for plus, minus in structures
+        ]
     (i, j), (k, m) = ((a + 1, b + 1) for a, b in diagram.groups)
     x = diagram.propagator
 
@@ -122,19 +158,20 @@ def symbolic_diagram(process: Process, diagram: Diagram, theory: str, masses: di
         return -I * e * _charge(line_particle) if theory == "qed" else I * g
 
     if x.is_vector:
-        groups = [(i, j), (k, m)]
-        if any(roles[a] == "vector" or roles[b] == "vector" for a, b in groups):
-            raise SymtokError("three-gluon vertices are not covered by the trace engine yet")
-        lines, coefficient = [], S.One
         index = f"x{tag}"
-        for a, b in groups:
-            row, col = (a, b) if roles[a] == "row" else (b, a)
-            lines.append(Line(row, col, [_gamma(index)]))
-            coefficient *= coupling(legs[row - 1])
+        lines, tensors, coefficient = [], [], -I  # -i g_mn / q^2: the metric joins the two sides
+        for a, b in ((i, j), (k, m)):
+            if roles[a] == "vector" and roles[b] == "vector":
+                ka, kb = _k(a), _k(b)
+                tensors.append(three_gluon_tensor(ka, kb, {n: -c for n, c in _add(ka, kb).items()}, f"e{a}", f"e{b}", index))
+                coefficient *= g
+            else:
+                row, col = (a, b) if roles[a] == "row" else (b, a)
+                lines.append(Line(row, col, [_gamma(index)]))
+                coefficient *= coupling(legs[row - 1])
         q = _add(_k(i), _k(j))
-        coefficient *= -I  # -i g_mn / q^2, the metric contracts the two gamma indices
         sign = _pairing_sign(lines)
-        return SymbolicDiagram(diagram, sign * coefficient, lines, [_square(q, masses) + REG])
+        return [SymbolicDiagram(diagram, sign * coefficient, lines, [_square(q, masses) + REG], tensors)]
     # fermion exchange between two external vector bosons
     group_a = (i, j) if any(roles[y] == "col" for y in (i, j)) else (k, m)
     group_b = (k, m) if group_a == (i, j) else (i, j)
@@ -142,14 +179,12 @@ def symbolic_diagram(process: Process, diagram: Diagram, theory: str, masses: di
     boson_a = next(y for y in group_a if y != col)
     row = next(y for y in group_b if roles[y] == "row")
     boson_b = next(y for y in group_b if y != row)
-    if legs[boson_a - 1].name == "g" or legs[boson_b - 1].name == "g":
-        raise SymtokError("external gluons (physical polarisation sums) are not covered by the trace engine yet")
     q = _add(_k(col), _k(boson_a))
     mq = masses[col]
     numerator: DiracFactor = tuple((Integer(c), "p", n) for n, c in q.items()) + ((mq, "1", None),)
     line = Line(row, col, [_gamma(f"e{boson_b}"), numerator, _gamma(f"e{boson_a}")])
     coefficient = coupling(legs[col - 1]) ** 2 * I  # two vertices and i (qslash + m) / (q^2 - m^2)
-    return SymbolicDiagram(diagram, coefficient, [line], [_square(q, masses) - mq**2 + REG])
+    return [SymbolicDiagram(diagram, coefficient, [line], [_square(q, masses) - mq**2 + REG])]
 
 
 def _pairing_sign(lines: list[Line]) -> int:
@@ -254,14 +289,45 @@ def _bar(factors: list[DiracFactor], prime: str) -> list[DiracFactor]:
     return out
 
 
-def interference(process: Process, d1: SymbolicDiagram, d2: SymbolicDiagram, masses: dict[int, Expr], photons: list[int]) -> Expr:
-    """sum over spins and photon polarisations of M_d1 M_d2^* (without colour and denominators)."""
+def poly_mul(a: Poly, b: Poly, masses: dict[int, Expr]) -> Poly:
+    """Product of two tensor polynomials, contracting every index that appears twice."""
+    out: Poly = {}
+    for ka, va in a.items():
+        for kb, vb in b.items():
+            scalar, key = contract(ka + kb, masses)
+            out[key] = out.get(key, S.Zero) + scalar * va * vb
+    return {k: v for k, v in out.items() if v != 0}
+
+
+def _prime_poly(poly: Poly, prime: str) -> Poly:
+    def rename(f: tuple) -> tuple:
+        if f[0] == "G":
+            return ("G", *sorted((f[1] + prime, f[2] + prime)))
+        return ("P", f[1], f[2] + prime)
+
+    return {tuple(sorted(rename(f) for f in key)): v for key, v in poly.items()}
+
+
+def polarisation_sum(process: Process, n: int, prime: str) -> Poly:
+    """sum over physical polarisations of eps^{e_n} eps*^{e_n'}: -g for photons; for gluons the
+    axial-gauge sum -g + (k r + r k)/(k·r) with r the momentum of another massless leg."""
+    a, b = f"e{n}", f"e{n}{prime}"
+    poly: Poly = {(("G", *sorted((a, b))),): -S.One}
+    if process.legs[n - 1].name != "g":
+        return poly
+    partner = next(m for m in (n ^ 1 if n in (1, 2) else 7 - n, *range(1, 5)) if m != n and process.legs[m - 1].mass == 0 and m in range(1, 5))
+    kr = symbol_for(f"s_{min(n, partner)}{max(n, partner)}")
+    poly[tuple(sorted((("P", n, a), ("P", partner, b))))] = 1 / kr
+    poly[tuple(sorted((("P", partner, a), ("P", n, b))))] = poly.get(tuple(sorted((("P", partner, a), ("P", n, b)))), S.Zero) + 1 / kr
+    return poly
+
+
+def interference(process: Process, d1: SymbolicDiagram, d2: SymbolicDiagram, masses: dict[int, Expr]) -> Expr:
+    """Sum over spins and physical polarisations of M_d1 M_d2^* (without colour and denominators)."""
     prime = "'"
-    # photon polarisation sums -g: identify e_n of the conjugate with e_n of d1, one -1 each
-    rename = {f"e{n}{prime}": f"e{n}" for n in photons}
     by_row = {line.row: line for line in d1.lines}
     conj_by_col = {line.col: line for line in d2.lines}
-    loops: list[list[DiracFactor]] = []
+    total: Poly = {(): S.One}
     seen: set[int] = set()
     for start in by_row:
         if start in seen:
@@ -275,14 +341,10 @@ def interference(process: Process, d1: SymbolicDiagram, d2: SymbolicDiagram, mas
             factors.extend(line.factors)
             factors.append(_projector(process, line.col, masses))
             conj = conj_by_col[line.col]
-            barred = _bar(conj.factors, prime)
-            factors.extend(tuple((c, k, rename.get(a, a) if k == "g" else a) for c, k, a in f) for f in barred)
+            factors.extend(_bar(conj.factors, prime))
             row = conj.row
-        loops.append(factors)
-    total: dict[tuple, Expr] = {(): S.One}
-    for loop in loops:
-        loop_sum: dict[tuple, Expr] = {}
-        for choice in itertools.product(*loop):
+        loop_sum: Poly = {}
+        for choice in itertools.product(*factors):
             coeff = S.One
             args = []
             for c, k, a in choice:
@@ -293,14 +355,18 @@ def interference(process: Process, d1: SymbolicDiagram, d2: SymbolicDiagram, mas
                 continue
             for key, value in trace(tuple(args), masses).items():
                 loop_sum[key] = loop_sum.get(key, S.Zero) + coeff * value
-        total = {tuple(sorted(k1 + k2)): v1 * v2 for k1, v1 in total.items() for k2, v2 in loop_sum.items()}
-    result = S.Zero
-    for key, value in total.items():
-        scalar, left = contract(key, masses)
-        if left:
-            raise SymtokError(f"uncontracted Lorentz indices {left}: the diagram structure is not closed")
-        result += scalar * value
-    return expand(result * (-1) ** len(photons) * d1.coefficient * d2.coefficient.conjugate())
+        total = poly_mul(total, loop_sum, masses)
+    for tensor in d1.tensors:
+        total = poly_mul(total, tensor, masses)
+    for tensor in d2.tensors:
+        total = poly_mul(total, _prime_poly(tensor, prime), masses)
+    for n, p in enumerate(process.legs, start=1):
+        if p.is_vector:
+            total = poly_mul(total, polarisation_sum(process, n, prime), masses)
+    left = [k for k in total if k]
+    if left:
+        raise SymtokError(f"uncontracted Lorentz indices {left[0]}: the diagram structure is not closed")
+    return expand(total.get((), S.Zero) * d1.coefficient * d2.coefficient.conjugate())
 
 
 # ------------------------------------------------------------------------------ |M|^2 total
@@ -321,9 +387,7 @@ def leg_masses(process: Process, massless: bool = False) -> dict[int, Expr]:
 
 
 def colour_factors(process: Process, theory: str, diags: list[Diagram]) -> np.ndarray:
-    """Matrix sum_colours C_d C_d'^* from the explicit colour tensors (1 in QED)."""
-    if theory != "qcd":
-        return np.ones((len(diags), len(diags)))
+    """Matrix sum_colours C_t C_t'^* over the colour terms of the diagrams (1 in QED)."""
     from amplitudes.kinematics import momenta
     from amplitudes.numeric import Couplings, _colour_dim, build_legs, diagram_terms
 
@@ -331,20 +395,19 @@ def colour_factors(process: Process, theory: str, diags: list[Diagram]) -> np.nd
     p = momenta(tuple(masses), 2 * sum(masses) + 10.0, 0.3)  # colour does not depend on the point
     legs = build_legs(process, p, masses)
     dims = [_colour_dim(leg, theory) for leg in legs]
-    tensors = []
-    for d in diags:
-        terms = diagram_terms(d, legs, theory, Couplings(), masses)
-        tensors.append(np.broadcast_to(terms[0][0], dims))
+    tensors = [np.broadcast_to(colour, dims) for d in diags for colour, _ in diagram_terms(d, legs, theory, Couplings(), masses)]
     return np.array([[np.vdot(b, a) for b in tensors] for a in tensors])
 
 
 def _rational(x: complex) -> Expr:
-    if abs(x.imag) > 1e-9:
-        raise SymtokError(f"complex colour factor {x}")
-    f = Fraction(float(x.real)).limit_denominator(100000)
-    if abs(float(f) - x.real) > 1e-9:
-        raise SymtokError(f"colour factor {x.real} is not a simple rational")
-    return Rational(f.numerator, f.denominator)
+    """A colour factor as an exact complex rational (they are rationals times 1 or i)."""
+    parts = []
+    for v in (x.real, x.imag):
+        f = Fraction(float(v)).limit_denominator(100000)
+        if abs(float(f) - v) > 1e-9:
+            raise SymtokError(f"colour factor {x} is not a simple rational")
+        parts.append(Rational(f.numerator, f.denominator))
+    return parts[0] + I * parts[1]
 
 
 def squared_amplitude(process: Process | str, theory: str, *, massless: bool = False) -> SquaredAmplitude:
@@ -355,8 +418,8 @@ def squared_amplitude(process: Process | str, theory: str, *, massless: bool = F
     if not diags:
         raise SymtokError(f"{process} has no tree-level diagram in {theory}")
     masses = leg_masses(process, massless)
-    sym = [symbolic_diagram(process, d, theory, masses, str(n)) for n, d in enumerate(diags)]
-    photons = [n for n, p in enumerate(process.legs, start=1) if p.name == "a"]
+    sym = [t for n, d in enumerate(diags) for t in symbolic_terms(process, d, theory, masses, str(n))]
+    owner = [n for n, d in enumerate(diags) for _ in symbolic_terms(process, d, theory, masses, str(n))]
     colours = colour_factors(process, theory, diags)
     average = Integer(4)
     if theory == "qcd":
@@ -369,12 +432,16 @@ def squared_amplitude(process: Process | str, theory: str, *, massless: bool = F
         colour = _rational(colours[a, b])
         if colour == 0:
             continue
-        value = interference(process, sym[a], sym[b], masses, photons) * colour
-        weight = 1 if a == b else 2  # M_a M_b^* + M_b M_a^* = 2 Re: traces here are real
+        value = interference(process, sym[a], sym[b], masses) * colour
+        if a != b:  # M_a M_b^* + M_b M_a^* = 2 Re(C_ab K_ab); every symbol is real
+            value = expand(value + value.conjugate())
+        weight = 1
         dens = [*sym[a].denominators, *sym[b].denominators]
         term = weight * value / average
         for den in dens:
             term = term * den**-1
         terms[(a, b)] = term
-    per_diagram = tuple(terms.get((n, n), S.Zero) for n in range(len(sym)))
+    per_diagram = tuple(
+        sum((t for (a, b), t in terms.items() if owner[a] == n and owner[b] == n), S.Zero) for n in range(len(diags))
+    )
     return SquaredAmplitude(str(process), theory, per_diagram, sum(terms.values(), S.Zero))
