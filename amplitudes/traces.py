@@ -102,7 +102,9 @@ def _add(*vs: dict[int, int]) -> dict[int, int]:
 
 
 def _square(q: dict[int, int], masses: dict[int, Expr]) -> Expr:
-    return sum((ci * cj * dot_symbol(i, j, masses) for (i, ci), (j, cj) in itertools.product(q.items(), q.items())), S.Zero)
+    return sum(
+        (ci * cj * dot_symbol(i, j, masses) for (i, ci), (j, cj) in itertools.product(q.items(), q.items())), S.Zero
+    )
 
 
 def _gamma(index: str) -> DiracFactor:
@@ -122,7 +124,11 @@ def three_gluon_tensor(k1: dict[int, int], k2: dict[int, int], k3: dict[int, int
     """g^{ab}(k1-k2)^c + g^{bc}(k2-k3)^a + g^{ca}(k3-k1)^b, momenta incoming (Peskin & Schroeder)."""
     out: Poly = {}
     neg = lambda v: {k: -x for k, x in v.items()}  # noqa: E731
-    for (i, j), diff, free in (((a, b), _add(k1, neg(k2)), c), ((b, c), _add(k2, neg(k3)), a), ((c, a), _add(k3, neg(k1)), b)):
+    for (i, j), diff, free in (
+        ((a, b), _add(k1, neg(k2)), c),
+        ((b, c), _add(k2, neg(k3)), a),
+        ((c, a), _add(k3, neg(k1)), b),
+    ):
         metric = ("G", *sorted((i, j)))
         for leg, coeff in diff.items():
             key = tuple(sorted((metric, ("P", leg, free))))
@@ -134,7 +140,9 @@ def _metric_product(pairs: list[tuple[str, str]]) -> tuple:
     return tuple(sorted(("G", *sorted(p)) for p in pairs))
 
 
-def symbolic_terms(process: Process, diagram: Diagram, theory: str, masses: dict[int, Expr], tag: str) -> list[SymbolicDiagram]:
+def symbolic_terms(
+    process: Process, diagram: Diagram, theory: str, masses: dict[int, Expr], tag: str
+) -> list[SymbolicDiagram]:
     """The Dirac-line and tensor form of one diagram (three terms for the four-gluon contact, one
     per colour structure, in the order of amplitudes.numeric); index names carry ``tag``."""
     roles = _roles(process)
@@ -148,7 +156,13 @@ def symbolic_terms(process: Process, diagram: Diagram, theory: str, masses: dict
             [(("e1", "e2"), ("e3", "e4")), (("e1", "e3"), ("e2", "e4"))],
         ]
         return [
-            SymbolicDiagram(diagram, coefficient, [], [], [{_metric_product(list(plus)): S.One, _metric_product(list(minus)): -S.One}])
+            SymbolicDiagram(
+                diagram,
+                coefficient,
+                [],
+                [],
+                [{_metric_product(list(plus)): S.One, _metric_product(list(minus)): -S.One}],
+            )
             for plus, minus in structures
         ]
     (i, j), (k, m) = ((a + 1, b + 1) for a, b in diagram.groups)
@@ -163,7 +177,9 @@ def symbolic_terms(process: Process, diagram: Diagram, theory: str, masses: dict
         for a, b in ((i, j), (k, m)):
             if roles[a] == "vector" and roles[b] == "vector":
                 ka, kb = _k(a), _k(b)
-                tensors.append(three_gluon_tensor(ka, kb, {n: -c for n, c in _add(ka, kb).items()}, f"e{a}", f"e{b}", index))
+                tensors.append(
+                    three_gluon_tensor(ka, kb, {n: -c for n, c in _add(ka, kb).items()}, f"e{a}", f"e{b}", index)
+                )
                 coefficient *= g
             else:
                 row, col = (a, b) if roles[a] == "row" else (b, a)
@@ -181,7 +197,7 @@ def symbolic_terms(process: Process, diagram: Diagram, theory: str, masses: dict
     boson_b = next(y for y in group_b if y != row)
     q = _add(_k(col), _k(boson_a))
     mq = masses[col]
-    numerator: DiracFactor = tuple((Integer(c), "p", n) for n, c in q.items()) + ((mq, "1", None),)
+    numerator: DiracFactor = (*tuple((Integer(c), "p", n) for n, c in q.items()), (mq, "1", None))
     line = Line(row, col, [_gamma(f"e{boson_b}"), numerator, _gamma(f"e{boson_a}")])
     coefficient = coupling(legs[col - 1]) ** 2 * I  # two vertices and i (qslash + m) / (q^2 - m^2)
     return [SymbolicDiagram(diagram, coefficient, [line], [_square(q, masses) - mq**2 + REG])]
@@ -204,7 +220,7 @@ def _pair(a: tuple[str, object], b: tuple[str, object], masses: dict[int, Expr])
         return S.One, (("P", va, vb),)
     if kb == "p":
         return S.One, (("P", vb, va),)
-    return S.One, (("G",) + tuple(sorted((va, vb))),)
+    return S.One, (("G", *tuple(sorted((va, vb)))),)
 
 
 def trace(args: tuple[tuple[str, object], ...], masses: dict[int, Expr]) -> dict[tuple, Expr]:
@@ -248,7 +264,7 @@ def contract(factors: tuple, masses: dict[int, Expr]) -> tuple[Expr, tuple]:
             continue
         where: dict[object, list[int]] = {}
         for n, f in enumerate(items):
-            for idx in (f[1:] if f[0] == "G" else f[2:]):
+            for idx in f[1:] if f[0] == "G" else f[2:]:
                 where.setdefault(idx, []).append(n)
         for idx, places in where.items():
             if len(places) != 2:
@@ -264,7 +280,7 @@ def contract(factors: tuple, masses: dict[int, Expr]) -> tuple[Expr, tuple]:
             else:
                 oa = a[2] if a[1] == idx else a[1]
                 ob = b[2] if b[1] == idx else b[1]
-                rest.append(("G",) + tuple(sorted((oa, ob))))
+                rest.append(("G", *tuple(sorted((oa, ob)))))
             items = rest
             changed = True
             break
@@ -315,10 +331,16 @@ def polarisation_sum(process: Process, n: int, prime: str) -> Poly:
     poly: Poly = {(("G", *sorted((a, b))),): -S.One}
     if process.legs[n - 1].name != "g":
         return poly
-    partner = next(m for m in (n ^ 1 if n in (1, 2) else 7 - n, *range(1, 5)) if m != n and process.legs[m - 1].mass == 0 and m in range(1, 5))
+    partner = next(
+        m
+        for m in (n ^ 1 if n in (1, 2) else 7 - n, *range(1, 5))
+        if m != n and process.legs[m - 1].mass == 0 and m in range(1, 5)
+    )
     kr = symbol_for(f"s_{min(n, partner)}{max(n, partner)}")
     poly[tuple(sorted((("P", n, a), ("P", partner, b))))] = 1 / kr
-    poly[tuple(sorted((("P", partner, a), ("P", n, b))))] = poly.get(tuple(sorted((("P", partner, a), ("P", n, b)))), S.Zero) + 1 / kr
+    poly[tuple(sorted((("P", partner, a), ("P", n, b))))] = (
+        poly.get(tuple(sorted((("P", partner, a), ("P", n, b)))), S.Zero) + 1 / kr
+    )
     return poly
 
 
@@ -395,7 +417,11 @@ def colour_factors(process: Process, theory: str, diags: list[Diagram]) -> np.nd
     p = momenta(tuple(masses), 2 * sum(masses) + 10.0, 0.3)  # colour does not depend on the point
     legs = build_legs(process, p, masses)
     dims = [_colour_dim(leg, theory) for leg in legs]
-    tensors = [np.broadcast_to(colour, dims) for d in diags for colour, _ in diagram_terms(d, legs, theory, Couplings(), masses)]
+    tensors = [
+        np.broadcast_to(colour, dims)
+        for d in diags
+        for colour, _ in diagram_terms(d, legs, theory, Couplings(), masses)
+    ]
     return np.array([[np.vdot(b, a) for b in tensors] for a in tensors])
 
 
