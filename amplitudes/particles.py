@@ -12,7 +12,7 @@ from symtok.errors import SymtokError
 _LEPTONS = {"e-": 11, "mu-": 13, "ta-": 15}
 _QUARKS = {"d": 1, "u": 2, "s": 3, "c": 4, "b": 5, "t": 6}
 #: Field names MARTY writes for each particle family (tt is the tau).
-MARTY_FIELD = {11: "e", 13: "mu", 15: "tt", 1: "d", 2: "u", 3: "s", 4: "c", 5: "b", 6: "t", 22: "A", 21: "G"}
+MARTY_FIELD = {11: "e", 13: "mu", 15: "t", 1: "d", 2: "u", 3: "s", 4: "c", 5: "b", 6: "tt", 22: "A", 21: "G"}
 
 
 @dataclass(frozen=True)

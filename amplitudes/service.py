@@ -13,11 +13,14 @@ from symtok.errors import SymtokError
 
 @dataclass(frozen=True)
 class ProcessSummary:
-    """A process with its theory and diagram channels."""
+    """A process with its theory and diagram channels (and, when shown, amplitudes and |M|^2)."""
 
     process: str
     theory: str
     diagrams: list[str]
+    amplitudes: list[str] | None = None
+    squared_per_diagram: list[str] | None = None
+    squared_total: str | None = None
 
 
 def list_processes(theory: str) -> list[ProcessSummary]:
@@ -32,7 +35,15 @@ def show_process(text: str, theory: str = "auto") -> ProcessSummary:
     found = diagrams(process, theory)
     if not found:
         raise SymtokError(f"{process} has no tree-level diagram in {theory}")
-    return ProcessSummary(str(process), theory, [str(d) for d in found])
+    from amplitudes.construct import IndexFactory, diagram_amplitudes
+    from amplitudes.me2 import symbolic
+    from symtok.printer import to_string
+
+    amps = [to_string(a) for a in diagram_amplitudes(process, theory, IndexFactory())]
+    sq = symbolic(str(process), theory, False)
+    return ProcessSummary(
+        str(process), theory, [str(d) for d in found], amps, [to_string(x) for x in sq.per_diagram], to_string(sq.total)
+    )
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,8 @@ class Me2Result:
     cos_theta: float
     massless: bool
     me2: float
+    me2_numeric: float
+    rel_difference: float
     invariants: dict[str, float]
 
 
@@ -65,6 +78,10 @@ def evaluate_me2(
         raise SymtokError(f"{process} violates charge or flavour conservation")
     masses = process_masses(process, massless)
     p = momenta(tuple(masses), sqrt_s, cos_theta)  # type: ignore[arg-type]
-    value = me2_numeric_at(process, theory, p, masses, Couplings(e, g))
+    from amplitudes.me2 import me2
+
+    numeric = me2_numeric_at(process, theory, p, masses, Couplings(e, g))
+    value = me2(process, sqrt_s, cos_theta, theory=theory, e=e, g=g, massless=massless)
+    rel = abs(value - numeric) / max(abs(numeric), 1e-300)
     inv = {k: v for k, v in invariants(p).items() if k in ("s", "t", "u") or (k[2] <= k[3])}
-    return Me2Result(str(process), theory, sqrt_s, cos_theta, massless, value, inv)
+    return Me2Result(str(process), theory, sqrt_s, cos_theta, massless, value, numeric, rel, inv)

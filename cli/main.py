@@ -230,8 +230,12 @@ def amplitudes_show(
 
     summary = show_process(process, theory)
     out.print(f"{summary.process}  ({summary.theory})", markup=False)
-    for d in summary.diagrams:
-        out.print(f"  {d}", markup=False)
+    for n, d in enumerate(summary.diagrams):
+        out.rule(f"diagram {n + 1}: {d}")
+        out.print(f"amplitude          {summary.amplitudes[n]}", markup=False)
+        out.print(f"|M|^2 (this diagram) {summary.squared_per_diagram[n]}", markup=False)
+    out.rule("process |M|^2 (all diagrams, with interference; averaged over initial spins and colours)")
+    out.print(summary.squared_total, markup=False)
 
 
 @amplitudes_app.command("me2", **EXPR_COMMAND)
@@ -253,9 +257,52 @@ def amplitudes_me2(
         out.print_json(json.dumps(asdict(result)))
     else:
         out.print(
-            f"{result.process} ({result.theory}) at sqrt(s) = {sqrt_s} GeV, cos(theta) = {cos_theta}: |M|^2 = {result.me2:.12g}",
+            f"{result.process} ({result.theory}) at sqrt(s) = {sqrt_s} GeV, cos(theta) = {cos_theta}: |M|^2 = {result.me2:.12g} "
+            f"(independent numeric evaluator: {result.me2_numeric:.12g}, relative difference {result.rel_difference:.1e})",
             markup=False,
         )
+
+
+@amplitudes_app.command("generate")
+def amplitudes_generate(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    theory: Annotated[str, typer.Option(help="qed | qcd")] = "qed",
+    processes: Annotated[
+        list[str] | None, typer.Option("--processes", "-p", help='e.g. -p "e+ e- > mu+ mu-" (repeatable); default: all')
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="symba | parquet | jsonl")] = "symba",
+    mode: Annotated[
+        str, typer.Option(help="diagram (one row per diagram) | process (one row per process)")
+    ] = "diagram",
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1)] = 1,
+    seed: Annotated[int, typer.Option(help="seeds the MARTY-like index numbering")] = 0,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Generate tree-level 2->2 amplitudes and squared amplitudes in the SYMBA row format."""
+    from amplitudes.dataset import generate
+
+    report = generate(
+        theory, output, processes=processes, fmt=fmt, mode=mode, workers=workers, seed=seed, progress=progress
+    )
+    out.print(
+        f"{report.processes} processes, {report.rows} rows in {report.seconds:.1f} s -> {report.output}", markup=False
+    )
+
+
+@amplitudes_app.command("check-symba")
+def amplitudes_check_symba(
+    path: Annotated[str, typer.Argument(help="SYMBA raw rows (Interaction: ... : ... : amp : sqamp)")],
+    theory: Annotated[str, typer.Option(help="qed | qcd")] = "qed",
+    points: Annotated[int, typer.Option(help="random phase-space points per row")] = 3,
+) -> None:
+    """Compare each row's squared amplitude with the generator's at random points; exit 1 on a mismatch."""
+    from amplitudes.symba_check import check_symba_file
+
+    report = check_symba_file(path, theory, points)
+    for line, process in report.mismatched[:20]:
+        err.print(f"line {line}: {process}: no generated diagram matches", markup=False)
+    out.print(f"{report.matched}/{report.rows} rows match the generated squared amplitudes", markup=False)
+    raise typer.Exit(0 if report.rows and not report.mismatched else 1)
 
 
 @app.command()
