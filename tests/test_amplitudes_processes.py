@@ -21,7 +21,12 @@ def test_particle_table_from_pdg():
     )
     assert particle("mu-").mass == pytest.approx(0.1056583755) and particle("t").mass > 170
     assert particle("g").colour == 8 and particle("u~").colour == -3 and particle("a").colour == 1
-    assert particle("ta+").antiparticle == "ta-" and particle("e-").field == "e" and particle("ta-").field == "tt"
+    assert (
+        particle("ta+").antiparticle == "ta-"
+        and particle("e-").field == "e"
+        and particle("ta-").field == "t"
+        and particle("t").field == "tt"
+    )
     with pytest.raises(SymtokError, match="unknown particle"):
         particle("zz")
 
