@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from amplitudes import enumerate_processes
-from amplitudes.dataset import generate
+from amplitudes.generate import generate
 from amplitudes.me2 import me2, symbolic
 from amplitudes.numeric import me2_numeric
 

@@ -279,7 +279,7 @@ def amplitudes_generate(
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """Generate tree-level 2->2 amplitudes and squared amplitudes in the SYMBA row format."""
-    from amplitudes.dataset import generate
+    from amplitudes.generate import generate
 
     report = generate(
         theory, output, processes=processes, fmt=fmt, mode=mode, workers=workers, seed=seed, progress=progress

@@ -10,7 +10,7 @@ import pytest
 
 from amplitudes import Process
 from amplitudes.construct import IndexFactory, diagram_amplitudes
-from amplitudes.dataset import generate, process_rows
+from amplitudes.generate import generate, process_rows
 from amplitudes.symba_check import process_of_interaction
 from symtok import detokenize, normalize, parse, to_string, tokenize
 from symtok.datafiles import Row, read_rows
