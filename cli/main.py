@@ -305,6 +305,109 @@ def amplitudes_check_symba(
     raise typer.Exit(0 if report.rows and not report.mismatched else 1)
 
 
+@amplitudes_app.command("train")
+def amplitudes_train(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")] = Path(
+        "data/models/amplitude-default"
+    ),
+    preset: Annotated[str, typer.Option(help="default | smoke")] = "default",
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Generate data, pretrain (JEPA), fine-tune and evaluate the squared-amplitude regressor."""
+    from amplitudes.evaluate import table
+    from amplitudes.pipeline import train_preset
+
+    report = train_preset(preset, output, progress=progress)
+    out.print(table(report.evaluations), markup=False)
+    out.print(f"model written to {report.model_dir} in {report.seconds:.0f} s", markup=False)
+
+
+@amplitudes_app.command("study")
+def amplitudes_study(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for runs, study.json and study.md.")],
+    preset: Annotated[str, typer.Option(help="default | smoke")] = "default",
+) -> None:
+    """Label efficiency and baselines in one run: pretrained vs scratch (10%, 100%), softmax, gradient boosting."""
+    from amplitudes.evaluate import table
+    from amplitudes.pipeline import study
+
+    out.print(table(study(preset, output)), markup=False)
+
+
+@amplitudes_app.command("evaluate")
+def amplitudes_evaluate(
+    data: Annotated[str, typer.Argument(help="SYMBA-format rows (e.g. from `amplitudes generate --mode process`)")],
+    model: Annotated[Path | None, typer.Option("--model", help="Model directory (default: the shipped model)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write metrics.json, parity.png, residuals.png here")
+    ] = None,
+    baselines: Annotated[
+        bool, typer.Option("--baselines/--no-baselines", help="also fit the gradient-boosting baseline")
+    ] = True,
+) -> None:
+    """Evaluate a trained regressor on a file: median / p90 relative error of |M|^2 per split."""
+    from amplitudes.dataset import DatasetConfig, build_dataset
+    from amplitudes.evaluate import evaluate_model, gradient_boosting_baseline, table, write_plots
+    from amplitudes.predict import default_model_dir
+    from amplitudes.regression import json_dump, load_regressor
+
+    regressor, scale, vocab, _ = load_regressor(model or default_model_dir())
+    dataset = build_dataset(data, DatasetConfig(), vocab)
+    evaluation, predictions = evaluate_model("model", regressor, scale, dataset)
+    evaluations = [evaluation] + ([gradient_boosting_baseline(dataset, scale, len(vocab))] if baselines else [])
+    out.print(table(evaluations), markup=False)
+    if output:
+        output.mkdir(parents=True, exist_ok=True)
+        json_dump(output / "metrics.json", [asdict(e) for e in evaluations])
+        write_plots(output, dataset, predictions, str(model or "default model"))
+
+
+@app.command(**EXPR_COMMAND)
+def predict(
+    amplitude: Annotated[str | None, typer.Argument(help="Amplitude in the MARTY form; '-' reads stdin")] = None,
+    sqrt_s: Annotated[float, typer.Option("--sqrt-s", help="centre-of-mass energy, GeV")] = 10.0,
+    cos_theta: Annotated[float, typer.Option("--cos-theta", help="cosine of the angle between p_1 and p_3")] = 0.0,
+    process: Annotated[
+        str | None, typer.Option("--process", help='build the amplitude with the generator, e.g. "e+ e- > mu+ mu-"')
+    ] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Model directory (default: the shipped model)")] = None,
+    exact: Annotated[bool, typer.Option("--exact", help="also compute the exact |M|^2 and the relative error")] = False,
+    file: Annotated[str | None, typer.Option("--file", help="SYMBA rows: predict each row at the given point")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Predict |M|^2 (e = g = 1) of an amplitude at a centre-of-mass point with a trained model."""
+    from amplitudes.predict import predict as run_predict
+
+    if file is not None:
+        from symtok.datafiles import BadRow, read_rows
+
+        results = []
+        for row in read_rows(file, "symba"):
+            if isinstance(row, BadRow):
+                err.print(f"line {row.line}: {row.reason}", markup=False)
+                continue
+            results.append(
+                run_predict(
+                    sqrt_s,
+                    cos_theta,
+                    amplitude=row.amplitude,
+                    squared_amplitude=row.squared_amplitude if exact else None,
+                    model_dir=model,
+                )
+            )
+    else:
+        text = _read_expr(amplitude) if amplitude is not None else None
+        results = [run_predict(sqrt_s, cos_theta, amplitude=text, process=process, model_dir=model, exact=exact)]
+    for r in results:
+        if as_json:
+            out.print(json.dumps(asdict(r)), markup=False)
+        else:
+            line = f"{r.process}  sqrt(s) = {r.sqrt_s} GeV, cos(theta) = {r.cos_theta}: predicted |M|^2 = {r.prediction:.6g}"
+            if r.exact is not None:
+                line += f", exact {r.exact:.6g}, relative error {100 * (r.rel_error or 0):.2f}%"
+            out.print(line, markup=False)
+
+
 @app.command()
 def demo() -> None:
     """The main job: tokenize the shipped examples and prove their round trip."""

@@ -1,0 +1,120 @@
+"""``symtok predict``: |M|^2 of an amplitude at a kinematic point from a trained regressor, with the
+exact value and relative error on request."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from sympy import Expr
+
+from amplitudes.dataset import kinematic_features
+from amplitudes.generate import process_rows
+from amplitudes.me2 import me2
+from amplitudes.numeric import infer_theory
+from amplitudes.particles import MARTY_FIELD, PARTICLES, particle
+from amplitudes.process import Process
+from amplitudes.regression import AmplitudeRegressor, Standardizer, load_regressor, predict_log10
+from symtok import parse, tokenize
+from symtok.errors import SymtokError
+from symtok.objects import ColouredSpinorU, SpinorU, WaveFunction
+from symtok.paths import data_path
+from symtok.vocab import Vocab
+
+DEFAULT_MODEL = "amplitude-default"
+_BY_FIELD = {f: pdg for pdg, f in MARTY_FIELD.items()}
+
+
+def default_model_dir() -> Path:
+    return data_path("models", DEFAULT_MODEL)
+
+
+@cache
+def _load(directory: str) -> tuple[AmplitudeRegressor, Standardizer, Vocab, dict]:
+    return load_regressor(directory)
+
+
+def process_of_amplitude(expr: Expr) -> Process:
+    """The 2→2 process an amplitude describes, from its external wave functions: p_1, p_2 incoming,
+    p_3, p_4 outgoing; u-type spinors are particles, v-type antiparticles."""
+    legs: dict[int, str] = {}
+    for wf in expr.atoms(WaveFunction):
+        number = int(wf.momentum.name.split("_")[1])
+        pdg = _BY_FIELD.get(wf.field.name)
+        if pdg is None:
+            raise SymtokError(f"unknown field {wf.field.name!r} in the amplitude")
+        base = next(p for p in PARTICLES.values() if p.pdg == pdg)
+        anti = base.is_fermion and not isinstance(wf, (SpinorU, ColouredSpinorU))
+        legs[number] = base.antiparticle if anti else base.name
+    if sorted(legs) != [1, 2, 3, 4]:
+        raise SymtokError(
+            f"an amplitude of a 2 -> 2 process needs wave functions with p_1 ... p_4; found {sorted(legs)}"
+        )
+    return Process((particle(legs[1]), particle(legs[2])), (particle(legs[3]), particle(legs[4])))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Model prediction, with the exact value and relative error when asked."""
+
+    process: str
+    sqrt_s: float
+    cos_theta: float
+    prediction: float
+    exact: float | None = None
+    rel_error: float | None = None
+    model: str = ""
+
+
+def predict(
+    sqrt_s: float,
+    cos_theta: float,
+    *,
+    amplitude: str | None = None,
+    process: str | None = None,
+    squared_amplitude: str | None = None,
+    model_dir: str | Path | None = None,
+    exact: bool = False,
+) -> Prediction:
+    """Predict |M|^2 (e = g = 1) for an amplitude, or for a process whose amplitude the generator builds."""
+    if (amplitude is None) == (process is None):
+        raise SymtokError("give an amplitude or a process, not both")
+    if process is not None:
+        proc = Process.parse(process)
+        amplitude = process_rows(proc, infer_theory(proc), mode="process")[0].amplitude
+    else:
+        proc = process_of_amplitude(parse(amplitude or ""))
+    directory = str(model_dir or default_model_dir())
+    if not Path(directory).exists():
+        raise SymtokError(f"no model at {directory}; train one with `symtok amplitudes train --preset default`")
+    model, scale, vocab, _ = _load(directory)
+    tokens = vocab.encode(tokenize(amplitude or ""))
+    kin, inv = kinematic_features(proc, sqrt_s, cos_theta)
+    value = float(10.0 ** predict_log10(model, scale, [tokens], [kin[None, :]])[0][0])
+    truth = None
+    if exact or squared_amplitude is not None:
+        truth = _exact(proc, sqrt_s, cos_theta, squared_amplitude, inv)
+    rel = abs(value / truth - 1.0) if truth else None
+    return Prediction(str(proc), sqrt_s, cos_theta, value, truth, rel, directory)
+
+
+def _exact(proc: Process, sqrt_s: float, cos_theta: float, squared: str | None, inv: dict[str, float]) -> float:
+    if squared is None:
+        return me2(proc, sqrt_s, cos_theta, theory=infer_theory(proc))
+    from sympy import lambdify
+
+    from amplitudes.me2 import point_values
+
+    expr = parse(squared)
+    args = sorted(expr.free_symbols, key=lambda s: s.name)
+    values = point_values(proc, inv)
+    value = complex(lambdify(args, expr, "math")(*(values[a.name] for a in args)))
+    if not math.isfinite(value.real):
+        raise SymtokError("the squared amplitude is not finite at this point")
+    return value.real
+
+
+__all__ = ["Prediction", "np", "predict", "process_of_amplitude"]
