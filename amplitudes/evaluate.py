@@ -50,7 +50,7 @@ def metrics(
 ) -> Evaluation:
     out = Evaluation(name)
     for split in SPLITS:
-        tokens, kin, target, proc = split_arrays(dataset, split)
+        _, _, target, proc = split_arrays(dataset, split)
         if not target:
             continue
         pred = np.concatenate(predictions[split])

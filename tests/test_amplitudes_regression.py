@@ -128,7 +128,7 @@ def test_process_of_generated_amplitudes():
     ):
         row = process_rows(Process.parse(text), theory, mode="process")[0]
         assert process_of_amplitude(parse(row.amplitude)) == Process.parse(text)
-    with pytest.raises(SymtokError, match="p_1 ... p_4"):
+    with pytest.raises(SymtokError, match=r"p_1 \.\.\. p_4"):
         process_of_amplitude(parse("e^2*s_12"))
 
 
