@@ -322,6 +322,66 @@ def amplitudes_train(
     out.print(f"model written to {report.model_dir} in {report.seconds:.0f} s", markup=False)
 
 
+@amplitudes_app.command("pretrain")
+def amplitudes_pretrain(
+    data: Annotated[str, typer.Argument(help="SYMBA-format rows; amplitudes and squared amplitudes are the corpus")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Run directory (checkpoint/, metrics.jsonl, loss.png)")
+    ],
+    preset: Annotated[str, typer.Option(help="model shape and steps from this preset")] = "default",
+    steps: Annotated[int | None, typer.Option(help="override the preset's pretraining steps")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """JEPA pretraining (subtree masking) of the Encoder on token sequences, without labels."""
+    from amplitudes.pipeline import preset as get_preset
+    from amplitudes.pipeline import pretraining_sequences, train_config
+    from amplitudes.regression import pretrain
+    from symtok.vocab import Vocab
+
+    p = get_preset(preset)
+    vocab = Vocab.default()
+    sequences = pretraining_sequences(Path(data), vocab, p.max_pretrain_tokens)
+    ckpt = pretrain(
+        sequences, output, p.regressor.encoder, train_config(p, steps or p.pretrain_steps, progress), vocab=vocab
+    )
+    out.print(f"{len(sequences)} sequences; encoder checkpoint at {ckpt}", markup=False)
+
+
+@amplitudes_app.command("finetune")
+def amplitudes_finetune(
+    data: Annotated[str, typer.Argument(help="SYMBA-format rows (e.g. `amplitudes generate --mode process`)")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Run directory (checkpoint/, metrics.jsonl, loss.png)")
+    ],
+    pretrained: Annotated[
+        Path | None, typer.Option(help="JEPA checkpoint from `amplitudes pretrain` (default: from scratch)")
+    ] = None,
+    label_fraction: Annotated[float, typer.Option("--label-fraction", min=0.01, max=1.0)] = 1.0,
+    attention: Annotated[str, typer.Option(help="fast | softmax")] = "fast",
+    preset: Annotated[str, typer.Option(help="model shape, points and steps from this preset")] = "default",
+    steps: Annotated[int | None, typer.Option(help="override the preset's fine-tuning steps")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Fine-tune the regressor (Encoder + kinematics + head) on log10 |M|^2; report the evaluation."""
+    from amplitudes.dataset import build_dataset
+    from amplitudes.evaluate import evaluate_model, table
+    from amplitudes.pipeline import preset as get_preset
+    from amplitudes.pipeline import train_config
+    from amplitudes.regression import finetune, with_attention
+
+    p = get_preset(preset)
+    dataset = build_dataset(data, p.dataset)
+    model, scale = finetune(
+        dataset,
+        output,
+        with_attention(p.regressor, attention),
+        train_config(p, steps or p.finetune_steps, progress),
+        pretrained=pretrained,
+        label_fraction=label_fraction,
+    )
+    out.print(table([evaluate_model(str(output), model, scale, dataset)[0]]), markup=False)
+
+
 @amplitudes_app.command("study")
 def amplitudes_study(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory for runs, study.json and study.md.")],
@@ -410,7 +470,9 @@ def predict(
 
 @app.command()
 def demo() -> None:
-    """The main job: tokenize the shipped examples and prove their round trip."""
+    """The main job: tokenize the shipped examples and prove their round trip; generate a small QED
+    set; predict |M|^2 with the shipped model next to the exact value."""
+    from amplitudes.demo import amplitude_demo
     from symtok.demo import run_demo
 
     result = run_demo()
@@ -424,19 +486,44 @@ def demo() -> None:
             str(len(f.report.failures)),
             str(f.report.max_tokens),
         )
-    out.rule("round trip of the shipped examples")
+    out.rule("1. round trip of the shipped examples")
     out.print(table)
     for f in result.files:
         for line, field, reason in f.report.failures:
             err.print(f"{f.name}:{line} {field}: {reason}", markup=False)
-    for title, steps in result.showcase:
-        out.rule(title)
+    for title, steps in result.showcase[:1]:
+        out.rule(f"2. tokenization, step by step: {title}")
         out.print(f"input      {steps.text}", markup=False)
+        out.print("Lark tree  " + " ".join(steps.parse_tree.split())[:300] + " ...", markup=False)
+        out.print(
+            f"renaming   {', '.join(f'{k} -> {v}' for k, v in list(steps.renaming.items())[:6])} ...", markup=False
+        )
         out.print(f"normalized {steps.normalized}", markup=False)
         out.print(f"tokens     {' '.join(steps.tokens)}", markup=False)
         out.print(f"ids        {' '.join(map(str, steps.ids))}", markup=False)
-    out.print("all round trips hold" if result.ok else "ROUND TRIP FAILURES (see above)")
-    raise typer.Exit(0 if result.ok else 1)
+    amp = amplitude_demo()
+    out.rule("3. generated QED rows (symtok amplitudes generate)")
+    out.print(
+        f"{amp.rows} rows; {amp.roundtrip.passed}/{amp.roundtrip.expressions} expressions round-trip", markup=False
+    )
+    out.rule(f"4. predictions of the shipped model ({amp.model})")
+    if amp.predictions:
+        pred = Table("process", "sqrt(s) GeV", "cos(theta)", "predicted |M|^2", "exact |M|^2", "rel. error")
+        for r in amp.predictions:
+            pred.add_row(
+                r.process,
+                f"{r.sqrt_s:g}",
+                f"{r.cos_theta:g}",
+                f"{r.prediction:.5g}",
+                f"{r.exact:.5g}",
+                f"{100 * (r.rel_error or 0):.2f}%",
+            )
+        out.print(pred)
+    else:
+        out.print("no shipped model found: train one with `symtok amplitudes train --preset default`", markup=False)
+    ok = result.ok and amp.roundtrip.ok
+    out.print("all round trips hold" if ok else "ROUND TRIP FAILURES (see above)")
+    raise typer.Exit(0 if ok else 1)
 
 
 def main() -> None:

@@ -192,3 +192,65 @@ def test_predict_cli(smoke_model):
         app, ["predict", "--process", "e+ e- > mu+ mu-", "--sqrt-s", "0.001", "--model", str(smoke_model)]
     )
     assert bad.exit_code == 2 and "threshold" in bad.stderr
+
+
+def test_pretrain_finetune_evaluate_commands(data_file, tmp_path):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    runner = CliRunner()
+    pre = runner.invoke(
+        app,
+        [
+            "amplitudes",
+            "pretrain",
+            str(data_file),
+            "-o",
+            str(tmp_path / "pre"),
+            "--preset",
+            "smoke",
+            "--steps",
+            "4",
+            "--no-progress",
+        ],
+    )
+    assert pre.exit_code == 0, pre.output
+    ft = runner.invoke(
+        app,
+        [
+            "amplitudes",
+            "finetune",
+            str(data_file),
+            "-o",
+            str(tmp_path / "ft"),
+            "--preset",
+            "smoke",
+            "--steps",
+            "6",
+            "--pretrained",
+            str(tmp_path / "pre" / "checkpoint"),
+            "--label-fraction",
+            "0.5",
+            "--no-progress",
+        ],
+    )
+    assert ft.exit_code == 0, ft.output
+    assert "test_processes" in ft.stdout
+    ev = runner.invoke(
+        app,
+        [
+            "amplitudes",
+            "evaluate",
+            str(data_file),
+            "--model",
+            str(tmp_path / "ft"),
+            "-o",
+            str(tmp_path / "ev"),
+            "--no-baselines",
+        ],
+    )
+    assert ev.exit_code == 0, ev.output
+    assert (tmp_path / "ev" / "parity.png").exists() and json.loads((tmp_path / "ev" / "metrics.json").read_text())[0][
+        "splits"
+    ]
