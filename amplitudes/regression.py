@@ -7,6 +7,7 @@ Only task code lives here: attention, the encoder, JEPA and the training loop co
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -18,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from amplitudes.dataset import KIN_FEATURES, AmplitudeDataset, Example
+from symtok.errors import SymtokError
 from symtok.nn.checkpoint import CheckpointError, load_checkpoint, load_weights
 from symtok.nn.encoder import Encoder, EncoderConfig
 from symtok.nn.jepa import JEPA, JEPAConfig
@@ -27,6 +29,7 @@ from symtok.prefix import subtree_ends
 from symtok.vocab import Vocab
 
 KIND = "amplitude-regressor"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,11 @@ def finetune(
     if label_fraction < 1.0:
         order = torch.randperm(len(items), generator=torch.Generator().manual_seed(train.seed + 17)).tolist()
         items = [items[i] for i in order[: max(train.batch_size, round(label_fraction * len(items)))]]
+    if not items:
+        raise SymtokError("the training split is empty: nothing to fine-tune on")
+    if len(items) < train.batch_size:
+        log.warning("only %d training rows: batch size lowered from %d", len(items), train.batch_size)
+        train = replace(train, batch_size=len(items))
     model = AmplitudeRegressor(config)
     if pretrained is not None:
         load_pretrained_encoder(model, pretrained)

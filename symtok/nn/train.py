@@ -23,6 +23,7 @@ import torch.distributed as dist
 from torch import Tensor, nn
 
 from symtok.atomic import atomic_path
+from symtok.errors import SymtokError
 from symtok.nn.checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint
 from symtok.nn.jepa import cosine_schedule
 
@@ -97,7 +98,7 @@ def batch_indices(n: int, step: int, cfg: TrainConfig, rank: int = 0, world: int
     full batches only, the global batch split across ranks."""
     per_epoch = n // cfg.batch_size
     if per_epoch == 0:
-        raise ValueError(f"dataset of {n} examples is smaller than one batch of {cfg.batch_size}")
+        raise SymtokError(f"dataset of {n} examples is smaller than one batch of {cfg.batch_size}")
     epoch, offset = divmod(step, per_epoch)
     order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 7_919 + epoch))
     batch = order[offset * cfg.batch_size : (offset + 1) * cfg.batch_size].tolist()
