@@ -45,7 +45,7 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "default": Preset(),
     # the comparison study: same data and model, fewer fine-tuning steps per run (six runs)
-    "study": Preset(finetune_steps=3000),
+    "study": Preset(finetune_steps=2000),
     # a few minutes of CPU: used by the tests and for trying the pipeline
     "smoke": Preset(
         theories=("qed",),
