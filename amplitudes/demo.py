@@ -12,7 +12,7 @@ from amplitudes.predict import Prediction, default_model_dir, predict
 from symtok.roundtrip import RoundTripReport, roundtrip_file
 
 DEMO_PROCESSES = ("e+ e- > mu+ mu-", "e- a > e- a", "e+ e- > e+ e-", "e+ e- > a a")
-DEMO_POINTS = ((10.0, 0.5), (91.2, -0.3), (250.0, 0.8))
+DEMO_POINTS = ((3.0, 0.5), (9.0, -0.3), (18.0, 0.8))  # inside the default model's range (1-20 GeV here)
 
 
 @dataclass

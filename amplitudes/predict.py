@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from sympy import Expr
 
-from amplitudes.dataset import kinematic_features
+from amplitudes.dataset import kinematic_features, reference_energy
 from amplitudes.generate import process_rows
 from amplitudes.me2 import me2
 from amplitudes.numeric import infer_theory
@@ -67,6 +67,7 @@ class Prediction:
     exact: float | None = None
     rel_error: float | None = None
     model: str = ""
+    in_training_range: bool = True  # sqrt_s within [ref, span * ref] of the model's dataset
 
 
 def predict(
@@ -98,7 +99,10 @@ def predict(
     if exact or squared_amplitude is not None:
         truth = _exact(proc, sqrt_s, cos_theta, squared_amplitude, inv)
     rel = abs(value / truth - 1.0) if truth else None
-    return Prediction(str(proc), sqrt_s, cos_theta, value, truth, rel, directory)
+    span = float(_load(directory)[3].get("preset_config", {}).get("dataset", {}).get("sqrt_s_span", 20.0))
+    ref = reference_energy(proc)
+    inside = ref <= sqrt_s <= span * ref and abs(cos_theta) <= 0.95
+    return Prediction(str(proc), sqrt_s, cos_theta, value, truth, rel, directory, inside)
 
 
 def _exact(proc: Process, sqrt_s: float, cos_theta: float, squared: str | None, inv: dict[str, float]) -> float:

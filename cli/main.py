@@ -465,6 +465,8 @@ def predict(
             line = f"{r.process}  sqrt(s) = {r.sqrt_s} GeV, cos(theta) = {r.cos_theta}: predicted |M|^2 = {r.prediction:.6g}"
             if r.exact is not None:
                 line += f", exact {r.exact:.6g}, relative error {100 * (r.rel_error or 0):.2f}%"
+            if not r.in_training_range:
+                line += "  (outside the model's training range: extrapolation)"
             out.print(line, markup=False)
 
 
