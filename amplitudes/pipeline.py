@@ -105,6 +105,17 @@ def train_config(p: Preset, steps: int, progress: bool) -> TrainConfig:
     )
 
 
+def prepare(p: Preset, work: Path, vocab: Vocab, progress: bool) -> tuple[AmplitudeDataset, Path]:
+    """Generate the preset's data into ``work``, build the dataset and pretrain the encoder (JEPA)."""
+    data_file = generate_data(p, work / "data.txt", progress)
+    dataset = build_dataset(str(data_file), p.dataset, vocab)
+    sequences = pretraining_sequences(data_file, vocab, p.max_pretrain_tokens)
+    encoder_ckpt = pretrain(
+        sequences, work / "pretrain", p.regressor.encoder, train_config(p, p.pretrain_steps, progress), vocab=vocab
+    )
+    return dataset, encoder_ckpt
+
+
 @dataclass
 class TrainReport:
     model_dir: Path
@@ -121,15 +132,7 @@ def train_preset(
     out = Path(out_dir)
     work = Path(work_dir) if work_dir else out.with_name(out.name + ".work")
     vocab = Vocab.default()
-    data_file = generate_data(p, work / "data.txt", progress)
-    dataset = build_dataset(str(data_file), p.dataset, vocab)
-    encoder_ckpt = pretrain(
-        pretraining_sequences(data_file, vocab, p.max_pretrain_tokens),
-        work / "pretrain",
-        p.regressor.encoder,
-        train_config(p, p.pretrain_steps, progress),
-        vocab=vocab,
-    )
+    dataset, encoder_ckpt = prepare(p, work, vocab, progress)
     model, scale = finetune(
         dataset,
         work / "finetune",
@@ -184,15 +187,7 @@ def study(name: str, out_dir: str | Path, *, progress: bool = False) -> list[Eva
     p = preset(name)
     out = Path(out_dir)
     vocab = Vocab.default()
-    data_file = generate_data(p, out / "data.txt", progress)
-    dataset = build_dataset(str(data_file), p.dataset, vocab)
-    encoder_ckpt = pretrain(
-        pretraining_sequences(data_file, vocab, p.max_pretrain_tokens),
-        out / "pretrain",
-        p.regressor.encoder,
-        train_config(p, p.pretrain_steps, progress),
-        vocab=vocab,
-    )
+    dataset, encoder_ckpt = prepare(p, out, vocab, progress)
     runs = [
         ("FAVOR+ pretrained, 100% labels", p.regressor, encoder_ckpt, 1.0),
         ("FAVOR+ from scratch, 100% labels", p.regressor, None, 1.0),

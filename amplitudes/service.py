@@ -71,7 +71,8 @@ def evaluate_me2(
     g: float = 1.0,
     massless: bool = False,
 ) -> Me2Result:
-    """Spin/colour-summed, initial-averaged |M|^2 from the independent numeric evaluator."""
+    """Spin/colour-summed, initial-averaged |M|^2 from the symbolic result, with the independent
+    numeric evaluator's value and their relative difference."""
     process = Process.parse(text)
     theory = infer_theory(process) if theory == "auto" else theory
     if not process.conserves():
