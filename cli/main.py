@@ -330,6 +330,12 @@ def amplitudes_pretrain(
     ],
     preset: Annotated[str, typer.Option(help="model shape and steps from this preset")] = "default",
     steps: Annotated[int | None, typer.Option(help="override the preset's pretraining steps")] = None,
+    jepa_lambda: Annotated[
+        float, typer.Option("--jepa-lambda", min=0.0, help="auxiliary span loss weight (0 = off)")
+    ] = 0.0,
+    jepa_start_frac: Annotated[
+        float, typer.Option("--jepa-start-frac", min=0.0, max=1.0, help="span loss from this fraction of training")
+    ] = 0.0,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """JEPA pretraining (subtree masking) of the Encoder on token sequences, without labels."""
@@ -341,8 +347,14 @@ def amplitudes_pretrain(
     p = get_preset(preset)
     vocab = Vocab.default()
     sequences = pretraining_sequences(Path(data), vocab, p.max_pretrain_tokens)
+    from symtok.nn.jepa import JEPAConfig
+
+    dim = p.regressor.encoder.dim
+    jepa = JEPAConfig(
+        predictor_dim=max(16, dim // 2), predictor_depth=1, jepa_lambda=jepa_lambda, jepa_start_frac=jepa_start_frac
+    )
     ckpt = pretrain(
-        sequences, output, p.regressor.encoder, train_config(p, steps or p.pretrain_steps, progress), vocab=vocab
+        sequences, output, p.regressor.encoder, train_config(p, steps or p.pretrain_steps, progress), jepa, vocab=vocab
     )
     out.print(f"{len(sequences)} sequences; encoder checkpoint at {ckpt}", markup=False)
 
