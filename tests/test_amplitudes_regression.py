@@ -212,10 +212,13 @@ def test_pretrain_finetune_evaluate_commands(data_file, tmp_path):
             "smoke",
             "--steps",
             "4",
+            "--jepa-lambda",
+            "0.1",
             "--no-progress",
         ],
     )
     assert pre.exit_code == 0, pre.output
+    assert "span_loss" in (tmp_path / "pre" / "metrics.jsonl").read_text()
     ft = runner.invoke(
         app,
         [
