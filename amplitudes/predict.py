@@ -37,6 +37,16 @@ def _load(directory: str) -> tuple[AmplitudeRegressor, Standardizer, Vocab, dict
     return load_regressor(directory)
 
 
+@cache
+def _onnx(directory: str):
+    from symtok.nn.onnx import OnnxModel
+
+    path = Path(directory) / "model.onnx"
+    if not path.exists():
+        raise SymtokError(f"no {path}; export it with `symtok export onnx --model {directory} -o {path}`")
+    return OnnxModel(path)
+
+
 def process_of_amplitude(expr: Expr) -> Process:
     """The 2→2 process an amplitude describes, from its external wave functions: p_1, p_2 incoming,
     p_3, p_4 outgoing; u-type spinors are particles, v-type antiparticles."""
@@ -79,8 +89,12 @@ def predict(
     squared_amplitude: str | None = None,
     model_dir: str | Path | None = None,
     exact: bool = False,
+    backend: str = "torch",
 ) -> Prediction:
-    """Predict |M|^2 (e = g = 1) for an amplitude, or for a process whose amplitude the generator builds."""
+    """Predict |M|^2 (e = g = 1) for an amplitude, or for a process whose amplitude the generator builds.
+
+    ``backend``: torch (the checkpoint) or onnx (``model.onnx`` in the model directory, written by
+    ``symtok export onnx``), run by onnxruntime."""
     if (amplitude is None) == (process is None):
         raise SymtokError("give an amplitude or a process, not both")
     if process is not None:
@@ -94,7 +108,14 @@ def predict(
     model, scale, vocab, _ = _load(directory)
     tokens = vocab.encode(tokenize(amplitude or ""))
     kin, inv = kinematic_features(proc, sqrt_s, cos_theta)
-    value = float(10.0 ** predict_log10(model, scale, [tokens], [kin[None, :]])[0][0])
+    if backend == "onnx":
+        from amplitudes.export import onnx_predict_log10
+
+        value = float(10.0 ** onnx_predict_log10(_onnx(directory), [tokens], kin[None, None, :])[0][0])
+    elif backend == "torch":
+        value = float(10.0 ** predict_log10(model, scale, [tokens], [kin[None, :]])[0][0])
+    else:
+        raise SymtokError(f"backend must be torch or onnx, got {backend!r}")
     truth = None
     if exact or squared_amplitude is not None:
         truth = _exact(proc, sqrt_s, cos_theta, squared_amplitude, inv)

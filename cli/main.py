@@ -40,6 +40,23 @@ vocab_app = typer.Typer(help="Build and inspect token vocabularies.", no_args_is
 app.add_typer(vocab_app, name="vocab")
 amplitudes_app = typer.Typer(help="Tree-level 2->2 QED/QCD processes, diagrams and |M|^2.", no_args_is_help=True)
 app.add_typer(amplitudes_app, name="amplitudes")
+export_app = typer.Typer(help="Export trained models for deployment.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("onnx")
+def export_onnx_command(
+    model: Annotated[Path, typer.Option("--model", help="Checkpoint directory of an amplitude regressor")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="model.onnx to write (preprocess.json and vocab.json go beside it)")
+    ],
+    opset: Annotated[int, typer.Option(help="ONNX opset")] = 18,
+) -> None:
+    """Export a model to ONNX with named inputs, dynamic batch/length axes and fixed FAVOR+ features."""
+    from amplitudes.export import export_regressor
+
+    path = export_regressor(model, output, opset=opset)
+    out.print(f"wrote {path} and {path.with_name('preprocess.json')}", markup=False)
 
 
 def _read_expr(expr: str) -> str:
@@ -445,6 +462,7 @@ def predict(
     model: Annotated[Path | None, typer.Option("--model", help="Model directory (default: the shipped model)")] = None,
     exact: Annotated[bool, typer.Option("--exact", help="also compute the exact |M|^2 and the relative error")] = False,
     file: Annotated[str | None, typer.Option("--file", help="SYMBA rows: predict each row at the given point")] = None,
+    backend: Annotated[str, typer.Option(help="torch | onnx (model.onnx from `symtok export onnx`)")] = "torch",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Predict |M|^2 (e = g = 1) of an amplitude at a centre-of-mass point with a trained model."""
@@ -465,11 +483,16 @@ def predict(
                     amplitude=row.amplitude,
                     squared_amplitude=row.squared_amplitude if exact else None,
                     model_dir=model,
+                    backend=backend,
                 )
             )
     else:
         text = _read_expr(amplitude) if amplitude is not None else None
-        results = [run_predict(sqrt_s, cos_theta, amplitude=text, process=process, model_dir=model, exact=exact)]
+        results = [
+            run_predict(
+                sqrt_s, cos_theta, amplitude=text, process=process, model_dir=model, exact=exact, backend=backend
+            )
+        ]
     for r in results:
         if as_json:
             out.print(json.dumps(asdict(r)), markup=False)

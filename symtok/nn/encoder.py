@@ -98,7 +98,7 @@ class MultiHeadAttention(nn.Module):
     def forward(self, x: Tensor, padding_mask: Tensor | None) -> Tensor:
         """x: (B, N, dim) -> (B, N, dim)."""
         b, n, d = x.shape
-        q, k, v = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
         y = self.attention(q, k, v, key_padding_mask=padding_mask)
         return self.out(y.transpose(1, 2).reshape(b, n, d))
 

@@ -1,0 +1,91 @@
+"""ONNX export and onnxruntime inference of the squared-amplitude regressor (over symtok.nn.onnx)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from amplitudes.dataset import KIN_FEATURES
+from amplitudes.regression import AmplitudeRegressor, Standardizer, load_regressor
+from symtok.nn.onnx import DEFAULT_OPSET, InputSpec, OnnxModel, Preprocess, export_onnx
+from symtok.vocab import Vocab
+
+
+class ExportedRegressor(nn.Module):
+    """Raw tokens, attention mask and raw kinematic features in; log10 |M|^2 out (scaling inside)."""
+
+    def __init__(self, model: AmplitudeRegressor, scale: Standardizer) -> None:
+        super().__init__()
+        self.model = model
+        self.register_buffer("kin_mean", torch.tensor(scale.kin_mean, dtype=torch.float32))
+        self.register_buffer("kin_std", torch.tensor(scale.kin_std, dtype=torch.float32))
+        self.target_mean = float(scale.target_mean)
+        self.target_std = float(scale.target_std)
+
+    def forward(self, tokens: Tensor, attention_mask: Tensor, kinematics: Tensor) -> Tensor:
+        """tokens (B, N) int64; attention_mask (B, N) int64, 1 = real token; kinematics (B, K, F) float32."""
+        kin = (kinematics - self.kin_mean) / self.kin_std
+        pred = self.model(tokens, kin, attention_mask == 0)
+        return pred * self.target_std + self.target_mean
+
+
+def preprocess_for(vocab: Vocab, scale: Standardizer) -> Preprocess:
+    return Preprocess(
+        kind="amplitude-regressor",
+        inputs=[
+            InputSpec("tokens", "int64", ("batch", "length"), "prefix token ids (symtok.tokenize + vocab), 0 = <pad>"),
+            InputSpec("attention_mask", "int64", ("batch", "length"), "1 for real tokens, 0 for padding"),
+            InputSpec(
+                "kinematics",
+                "float32",
+                ("batch", "points", len(KIN_FEATURES)),
+                "raw features: " + ", ".join(KIN_FEATURES),
+            ),
+        ],
+        outputs=["log10_me2"],
+        metadata={
+            "vocab_size": len(vocab),
+            "kin_features": list(KIN_FEATURES),
+            "kin_mean": list(scale.kin_mean),
+            "kin_std": list(scale.kin_std),
+            "target": "log10 |M|^2 with e = g = 1",
+            "vocab": "vocab.json beside the checkpoint",
+        },
+    )
+
+
+def export_regressor(
+    model_dir: str | os.PathLike[str], output: str | os.PathLike[str], *, opset: int = DEFAULT_OPSET
+) -> Path:
+    """Export a regressor checkpoint to ONNX (with preprocess.json and vocab.json beside it)."""
+    model, scale, vocab, _ = load_regressor(model_dir)
+    wrapper = ExportedRegressor(model, scale).eval()
+    tokens = torch.randint(6, len(vocab), (2, 12))
+    mask = torch.ones(2, 12, dtype=torch.long)
+    mask[1, 9:] = 0
+    tokens[1, 9:] = 0
+    kin = torch.randn(2, 3, len(KIN_FEATURES))
+    path = export_onnx(wrapper, (tokens, mask, kin), preprocess_for(vocab, scale), output, opset=opset)
+    vocab.save(Path(output).with_name("vocab.json"))
+    return path
+
+
+def pad_batch(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(tokens, attention_mask) int64 arrays of a batch of id sequences."""
+    n = max(len(s) for s in sequences)
+    tokens = np.zeros((len(sequences), n), dtype=np.int64)
+    mask = np.zeros((len(sequences), n), dtype=np.int64)
+    for b, s in enumerate(sequences):
+        tokens[b, : len(s)] = s
+        mask[b, : len(s)] = 1
+    return tokens, mask
+
+
+def onnx_predict_log10(model: OnnxModel, sequences: list[list[int]], kin: np.ndarray) -> np.ndarray:
+    """log10 |M|^2 for each sequence at its points: kin (B, K, F) raw features -> (B, K)."""
+    tokens, mask = pad_batch(sequences)
+    return model.run({"tokens": tokens, "attention_mask": mask, "kinematics": kin.astype(np.float32)})[0]

@@ -1,0 +1,89 @@
+"""onnxruntime vs PyTorch eager latency of the amplitude regressor, side by side: median and p99
+at batch 1 and 64, with 1 and 2 threads, 256 tokens, for the shipped model; and onnxruntime's
+graph-optimisation levels. (The jet tagger is not built yet, so it has no row.)
+
+    python benchmarks/onnx_latency.py [--model data/models/amplitude-default]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+import torch
+
+from amplitudes.dataset import KIN_FEATURES
+from amplitudes.export import ExportedRegressor, export_regressor
+from amplitudes.regression import load_regressor
+from symtok.nn.onnx import OnnxModel
+
+
+def timings(fn, repeats: int) -> tuple[float, float]:
+    for _ in range(5):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(samples), 1e3 * float(np.percentile(samples, 99))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="data/models/amplitude-default")
+    ap.add_argument("--length", type=int, default=256)
+    ap.add_argument("--repeats", type=int, default=200)
+    args = ap.parse_args()
+    model, scale, vocab, _ = load_regressor(args.model)
+    wrapper = ExportedRegressor(model, scale).eval()
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_regressor(args.model, Path(tmp) / "model.onnx")
+        print(
+            f"# {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, onnxruntime {__import__('onnxruntime').__version__}; {args.length} tokens, 1 point per row; medians and p99 of {args.repeats}"
+        )
+        print(f"{'batch':>5} {'threads':>7} {'torch ms (p99)':>16} {'onnx ms (p99)':>16} {'speed-up':>8}")
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            session = OnnxModel(path, threads=threads)
+            for batch in (1, 64):
+                tokens = rng.integers(6, len(vocab), size=(batch, args.length)).astype(np.int64)
+                mask = np.ones_like(tokens)
+                kin = rng.normal(size=(batch, 1, len(KIN_FEATURES))).astype(np.float32)
+                feeds = {"tokens": tokens, "attention_mask": mask, "kinematics": kin}
+                t_args = (torch.from_numpy(tokens), torch.from_numpy(mask), torch.from_numpy(kin))
+
+                def run_torch(t_args: tuple = t_args) -> None:
+                    with torch.no_grad():
+                        wrapper(*t_args)
+
+                t_med, t_p99 = timings(run_torch, args.repeats)
+                o_med, o_p99 = timings(lambda s=session, f=feeds: s.run(f), args.repeats)
+                print(
+                    f"{batch:>5} {threads:>7} {t_med:>8.2f} ({t_p99:>5.2f}) {o_med:>8.2f} ({o_p99:>5.2f}) {t_med / o_med:>8.2f}"
+                )
+        print("\ngraph optimisation (batch 1, 1 thread):")
+        tokens = rng.integers(6, len(vocab), size=(1, args.length)).astype(np.int64)
+        feeds = {
+            "tokens": tokens,
+            "attention_mask": np.ones_like(tokens),
+            "kinematics": rng.normal(size=(1, 1, len(KIN_FEATURES))).astype(np.float32),
+        }
+        for level in ("none", "basic", "extended", "all"):
+            session = OnnxModel(path, threads=1, optimization=level)
+            med, p99 = timings(lambda s=session: s.run(feeds), args.repeats)
+            print(f"  {level:9} {med:6.3f} ms (p99 {p99:.3f})")
+
+
+if __name__ == "__main__":
+    main()
