@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sympy import lambdify
 
-from amplitudes.kinematics import invariants, momenta
+from amplitudes.kinematics import KIN_FEATURES, kinematic_features, reference_energy
 from amplitudes.me2 import point_values
 from amplitudes.process import Process
 from amplitudes.symba_check import process_of_interaction
@@ -29,7 +29,17 @@ from symtok.vocab import Vocab
 
 log = logging.getLogger(__name__)
 
-KIN_FEATURES = ("ln_sqrt_s", "cos_theta", "s_12/s", "s_13/s", "s_14/s", "s_23/s", "s_24/s", "s_34/s")
+__all__ = [
+    "KIN_FEATURES",
+    "SPLITS",
+    "AmplitudeDataset",
+    "DatasetConfig",
+    "Example",
+    "build_dataset",
+    "kinematic_features",
+    "reference_energy",
+]
+
 SPLITS = ("train", "test_points", "test_processes")
 
 
@@ -67,21 +77,6 @@ class AmplitudeDataset:
 
     def processes(self, split: str) -> list[str]:
         return sorted({e.process for e in self.examples if split in e.split})
-
-
-def kinematic_features(process: Process, sqrt_s: float, cos_theta: float) -> tuple[np.ndarray, dict[str, float]]:
-    """Model features of a point (see KIN_FEATURES) and MARTY's invariants there."""
-    inv = invariants(momenta(tuple(p.mass for p in process.legs), sqrt_s, cos_theta))  # type: ignore[arg-type]
-    s = inv["s"]
-    feats = [math.log(sqrt_s), cos_theta] + [
-        inv[f"s_{i}{j}"] / s for i, j in ((1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4))
-    ]
-    return np.array(feats, dtype=np.float32), inv
-
-
-def reference_energy(process: Process) -> float:
-    masses = [p.mass for p in process.legs]
-    return max(1.05 * max(masses[0] + masses[1], masses[2] + masses[3]), 1.0)
 
 
 def draw_point(process: Process, rng: random.Random, config: DatasetConfig) -> tuple[float, float]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from amplitudes.dataset import KIN_FEATURES
 from amplitudes.regression import AmplitudeRegressor, Standardizer, load_regressor
-from symtok.nn.onnx import DEFAULT_OPSET, InputSpec, OnnxModel, Preprocess, export_onnx
+from symtok.nn.onnx import DEFAULT_OPSET, InputSpec, Preprocess, export_onnx
 from symtok.vocab import Vocab
 
 
@@ -74,18 +73,6 @@ def export_regressor(
     return path
 
 
-def pad_batch(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """(tokens, attention_mask) int64 arrays of a batch of id sequences."""
-    n = max(len(s) for s in sequences)
-    tokens = np.zeros((len(sequences), n), dtype=np.int64)
-    mask = np.zeros((len(sequences), n), dtype=np.int64)
-    for b, s in enumerate(sequences):
-        tokens[b, : len(s)] = s
-        mask[b, : len(s)] = 1
-    return tokens, mask
+from amplitudes.onnx_inference import onnx_predict_log10, pad_batch  # noqa: E402  (re-exported)
 
-
-def onnx_predict_log10(model: OnnxModel, sequences: list[list[int]], kin: np.ndarray) -> np.ndarray:
-    """log10 |M|^2 for each sequence at its points: kin (B, K, F) raw features -> (B, K)."""
-    tokens, mask = pad_batch(sequences)
-    return model.run({"tokens": tokens, "attention_mask": mask, "kinematics": kin.astype(np.float32)})[0]
+__all__ = ["ExportedRegressor", "export_regressor", "onnx_predict_log10", "pad_batch", "preprocess_for"]

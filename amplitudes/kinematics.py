@@ -8,10 +8,14 @@ all physical (positive energy), metric (+,−,−,−); s_ij is the Minkowski pr
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from symtok.errors import SymtokError
+
+if TYPE_CHECKING:
+    from amplitudes.process import Process
 
 METRIC = np.diag([1.0, -1.0, -1.0, -1.0])
 
@@ -62,3 +66,22 @@ def invariants(p: np.ndarray) -> dict[str, float]:
     out["t"] = float(dot(p[0] - p[2], p[0] - p[2]))
     out["u"] = float(dot(p[0] - p[3], p[0] - p[3]))
     return out
+
+
+#: Model features of a kinematic point (amplitudes.dataset and the exported ONNX graphs).
+KIN_FEATURES = ("ln_sqrt_s", "cos_theta", "s_12/s", "s_13/s", "s_14/s", "s_23/s", "s_24/s", "s_34/s")
+
+
+def kinematic_features(process: Process, sqrt_s: float, cos_theta: float) -> tuple[np.ndarray, dict[str, float]]:
+    """Model features of a point (see KIN_FEATURES) and MARTY's invariants there."""
+    inv = invariants(momenta(tuple(p.mass for p in process.legs), sqrt_s, cos_theta))  # type: ignore[arg-type]
+    s = inv["s"]
+    feats = [math.log(sqrt_s), cos_theta] + [
+        inv[f"s_{i}{j}"] / s for i, j in ((1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4))
+    ]
+    return np.array(feats, dtype=np.float32), inv
+
+
+def reference_energy(process: Process) -> float:
+    masses = [p.mass for p in process.legs]
+    return max(1.05 * max(masses[0] + masses[1], masses[2] + masses[3]), 1.0)

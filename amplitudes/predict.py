@@ -11,13 +11,9 @@ from pathlib import Path
 import numpy as np
 from sympy import Expr
 
-from amplitudes.dataset import kinematic_features, reference_energy
-from amplitudes.generate import process_rows
-from amplitudes.me2 import me2
-from amplitudes.numeric import infer_theory
+from amplitudes.kinematics import kinematic_features, reference_energy
 from amplitudes.particles import MARTY_FIELD, PARTICLES, particle
 from amplitudes.process import Process
-from amplitudes.regression import AmplitudeRegressor, Standardizer, load_regressor, predict_log10
 from symtok import parse, tokenize
 from symtok.errors import SymtokError
 from symtok.objects import ColouredSpinorU, SpinorU, WaveFunction
@@ -33,13 +29,15 @@ def default_model_dir() -> Path:
 
 
 @cache
-def _load(directory: str) -> tuple[AmplitudeRegressor, Standardizer, Vocab, dict]:
+def _load(directory: str):
+    from amplitudes.regression import load_regressor
+
     return load_regressor(directory)
 
 
 @cache
 def _onnx(directory: str):
-    from symtok.nn.onnx import OnnxModel
+    from symtok.onnxrt import OnnxModel
 
     path = Path(directory) / "model.onnx"
     if not path.exists():
@@ -98,6 +96,9 @@ def predict(
     if (amplitude is None) == (process is None):
         raise SymtokError("give an amplitude or a process, not both")
     if process is not None:
+        from amplitudes.generate import process_rows
+        from amplitudes.numeric import infer_theory
+
         proc = Process.parse(process)
         amplitude = process_rows(proc, infer_theory(proc), mode="process")[0].amplitude
     else:
@@ -105,14 +106,17 @@ def predict(
     directory = str(model_dir or default_model_dir())
     if not Path(directory).exists():
         raise SymtokError(f"no model at {directory}; train one with `symtok amplitudes train --preset default`")
-    model, scale, vocab, _ = _load(directory)
+    vocab, span = _metadata(directory)
     tokens = vocab.encode(tokenize(amplitude or ""))
     kin, inv = kinematic_features(proc, sqrt_s, cos_theta)
     if backend == "onnx":
-        from amplitudes.export import onnx_predict_log10
+        from amplitudes.onnx_inference import onnx_predict_log10
 
         value = float(10.0 ** onnx_predict_log10(_onnx(directory), [tokens], kin[None, None, :])[0][0])
     elif backend == "torch":
+        from amplitudes.regression import predict_log10
+
+        model, scale, _, _ = _load(directory)
         value = float(10.0 ** predict_log10(model, scale, [tokens], [kin[None, :]])[0][0])
     else:
         raise SymtokError(f"backend must be torch or onnx, got {backend!r}")
@@ -120,14 +124,30 @@ def predict(
     if exact or squared_amplitude is not None:
         truth = _exact(proc, sqrt_s, cos_theta, squared_amplitude, inv)
     rel = abs(value / truth - 1.0) if truth else None
-    span = float(_load(directory)[3].get("preset_config", {}).get("dataset", {}).get("sqrt_s_span", 20.0))
     ref = reference_energy(proc)
     inside = ref <= sqrt_s <= span * ref and abs(cos_theta) <= 0.95
     return Prediction(str(proc), sqrt_s, cos_theta, value, truth, rel, directory, inside)
 
 
+@cache
+def _metadata(directory: str) -> tuple[Vocab, float]:
+    """The model's vocabulary and the sqrt_s span it was trained on, read without torch."""
+    import json
+
+    path = Path(directory)
+    if (path / "checkpoint" / "config.json").exists():
+        path = path / "checkpoint"
+    vocab = Vocab.load(path / "vocab.json") if (path / "vocab.json").exists() else Vocab.default()
+    metrics = json.loads((path / "metrics.json").read_text()) if (path / "metrics.json").exists() else {}
+    span = float(metrics.get("preset_config", {}).get("dataset", {}).get("sqrt_s_span", 20.0))
+    return vocab, span
+
+
 def _exact(proc: Process, sqrt_s: float, cos_theta: float, squared: str | None, inv: dict[str, float]) -> float:
     if squared is None:
+        from amplitudes.me2 import me2
+        from amplitudes.numeric import infer_theory
+
         return me2(proc, sqrt_s, cos_theta, theory=infer_theory(proc))
     from sympy import lambdify
 
