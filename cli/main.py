@@ -40,6 +40,30 @@ vocab_app = typer.Typer(help="Build and inspect token vocabularies.", no_args_is
 app.add_typer(vocab_app, name="vocab")
 amplitudes_app = typer.Typer(help="Tree-level 2->2 QED/QCD processes, diagrams and |M|^2.", no_args_is_help=True)
 app.add_typer(amplitudes_app, name="amplitudes")
+jets_app = typer.Typer(help="Jet datasets (Pythia8 + FastJet).", no_args_is_help=True)
+app.add_typer(jets_app, name="jets")
+
+
+@jets_app.command("generate")
+def jets_generate(
+    kind: Annotated[str, typer.Option(help="qg (quark/gluon, R = 0.4) | top (top tagging, R = 0.8)")],
+    n: Annotated[int, typer.Option("--n", help="jets, half of each label")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet file")],
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1)] = 1,
+    seed: Annotated[int, typer.Option()] = 0,
+    append: Annotated[bool, typer.Option("--append", help="add new seeded chunks to an existing file")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Generate labelled jets with the published recipes; constituents as Parquet list columns."""
+    from jets.generate import generate_jets
+
+    report = generate_jets(kind, n, output, workers=workers, seed=seed, append=append, progress=progress)
+    out.print(
+        f"{report.jets} jets in {report.seconds:.1f} s ({report.jets_per_second:.1f} jets/s); {report.written} in {report.output}",
+        markup=False,
+    )
+
+
 export_app = typer.Typer(help="Export trained models for deployment.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
