@@ -1,0 +1,116 @@
+"""Constituent features relative to the jet axis, padded with masks, and C/A subjets as the jet
+JEPA's context/target groups (as in J-JEPA)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+BASE_FEATURES = ("log_pt", "log_e", "delta_eta", "delta_phi", "delta_r", "log_pt_rel", "log_e_rel")
+PID_FEATURES = ("charged_hadron", "neutral_hadron", "photon", "electron", "muon", "charge")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How many constituents and subjets to keep, and whether to add particle-type one-hots."""
+
+    max_constituents: int = 128
+    use_pid: bool = False
+    subjet_radius: float = 0.2
+    max_subjets: int = 8
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return BASE_FEATURES + (PID_FEATURES if self.use_pid else ())
+
+
+def _wrap(dphi: np.ndarray) -> np.ndarray:
+    return (dphi + math.pi) % (2 * math.pi) - math.pi
+
+
+def _pid_onehot(pid: np.ndarray, charge: np.ndarray) -> np.ndarray:
+    a = np.abs(pid)
+    electron, muon, photon = a == 11, a == 13, a == 22
+    charged = (charge != 0) & ~electron & ~muon
+    neutral = (charge == 0) & ~photon
+    return np.stack([charged, neutral, photon, electron, muon, charge], axis=-1).astype(np.float32)
+
+
+def constituent_features(jet: Any, config: FeatureConfig) -> np.ndarray:
+    """(n, F) features of one jet's constituents, sorted by pT (descending), at most max_constituents."""
+    pt, eta, phi, e = (np.asarray(getattr(jet, k), dtype=np.float64) for k in ("pt", "eta", "phi", "e"))
+    order = np.argsort(-pt, kind="stable")[: config.max_constituents]
+    pt, eta, phi, e = pt[order], eta[order], phi[order], e[order]
+    deta = eta - jet.jet_eta
+    dphi = _wrap(phi - jet.jet_phi)
+    jet_e = float(np.sum(np.asarray(jet.e)))
+    cols = [np.log(pt), np.log(e), deta, dphi, np.hypot(deta, dphi), np.log(pt / jet.jet_pt), np.log(e / jet_e)]
+    features = np.stack(cols, axis=-1).astype(np.float32)
+    if config.use_pid:
+        pid = np.asarray(jet.pid)[order]
+        charge = np.asarray(jet.charge, dtype=np.float64)[order]
+        features = np.concatenate([features, _pid_onehot(pid, charge)], axis=-1)
+    return features
+
+
+def subjets(jet: Any, config: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
+    """C/A reclustering of the constituents into subjets of radius subjet_radius.
+
+    Returns, for the kept (pT-sorted) constituents, the subjet index (subjets sorted by pT; -1 past
+    max_subjets) and each constituent's subjet axis (delta_eta, delta_phi) relative to the jet."""
+    import fastjet
+
+    pt, eta, phi, e = (np.asarray(getattr(jet, k), dtype=np.float64) for k in ("pt", "eta", "phi", "e"))
+    order = np.argsort(-pt, kind="stable")[: config.max_constituents]
+    particles = []
+    for k, i in enumerate(order):
+        p = fastjet.PseudoJet(pt[i] * math.cos(phi[i]), pt[i] * math.sin(phi[i]), pt[i] * math.sinh(eta[i]), e[i])
+        p.set_user_index(k)
+        particles.append(p)
+    sequence = fastjet.ClusterSequence(
+        particles, fastjet.JetDefinition(fastjet.cambridge_algorithm, config.subjet_radius)
+    )
+    found = fastjet.sorted_by_pt(sequence.inclusive_jets(0.0))
+    groups = np.full(len(order), -1, dtype=np.int64)
+    axes = np.zeros((len(order), 2), dtype=np.float32)
+    for s, sub in enumerate(found):
+        for c in sub.constituents():
+            k = c.user_index()
+            if s < config.max_subjets:
+                groups[k] = s
+            axes[k] = (sub.eta() - jet.jet_eta, _wrap(np.array(sub.phi_std() - jet.jet_phi)))
+    return groups, axes
+
+
+@dataclass
+class JetBatch:
+    """features (B, N, F); padding (B, N) True = padding; groups (B, N) subjet ids, -1 = none;
+    hints (B, N, 2) subjet axes; labels (B,)."""
+
+    features: np.ndarray
+    padding: np.ndarray
+    groups: np.ndarray
+    hints: np.ndarray
+    labels: np.ndarray
+
+
+def make_batch(jets: list[Any], config: FeatureConfig) -> JetBatch:
+    """Pad a list of jets (rows with the generate.py columns) into arrays."""
+    feats = [constituent_features(j, config) for j in jets]
+    subs = [subjets(j, config) for j in jets]
+    n = max(len(f) for f in feats)
+    b = len(jets)
+    features = np.zeros((b, n, len(config.names)), dtype=np.float32)
+    padding = np.ones((b, n), dtype=bool)
+    groups = np.full((b, n), -1, dtype=np.int64)
+    hints = np.zeros((b, n, 2), dtype=np.float32)
+    for i, (f, (g, h)) in enumerate(zip(feats, subs, strict=True)):
+        features[i, : len(f)] = f
+        padding[i, : len(f)] = False
+        groups[i, : len(g)] = g
+        hints[i, : len(h)] = h
+    labels = np.array([int(j.label) for j in jets], dtype=np.int64)
+    return JetBatch(features, padding, groups, hints, labels)
