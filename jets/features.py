@@ -97,10 +97,16 @@ class JetBatch:
     labels: np.ndarray
 
 
-def make_batch(jets: list[Any], config: FeatureConfig) -> JetBatch:
-    """Pad a list of jets (rows with the generate.py columns) into arrays."""
+def make_batch(jets: list[Any], config: FeatureConfig, *, with_subjets: bool = True) -> JetBatch:
+    """Pad a list of jets (rows with the generate.py columns) into arrays; subjets (for the JEPA)
+    only when asked, since reclustering costs time."""
     feats = [constituent_features(j, config) for j in jets]
-    subs = [subjets(j, config) for j in jets]
+    subs = [
+        subjets(j, config)
+        if with_subjets
+        else (np.full(len(f), -1, dtype=np.int64), np.zeros((len(f), 2), dtype=np.float32))
+        for j, f in zip(jets, feats, strict=True)
+    ]
     n = max(len(f) for f in feats)
     b = len(jets)
     features = np.zeros((b, n, len(config.names)), dtype=np.float32)
