@@ -64,6 +64,38 @@ def jets_generate(
     )
 
 
+@jets_app.command("report")
+def jets_report(
+    data: Annotated[Path, typer.Argument(help="Parquet from `symtok jets generate`")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for metrics.json, roc.png, report.md")],
+    seeds: Annotated[int, typer.Option(min=1)] = 3,
+    steps: Annotated[int, typer.Option(min=1, help="fine-tuning steps per model")] = 600,
+    pretrain_steps: Annotated[int, typer.Option(min=1, help="jet JEPA steps")] = 200,
+    pid: Annotated[bool, typer.Option("--pid", help="add particle-type one-hots and charge")] = False,
+) -> None:
+    """Observables, Deep Sets, Encoder from scratch and JEPA-pretrained at 10% and 100% labels, over seeds."""
+    import pyarrow.parquet as pq
+
+    from jets.features import FeatureConfig
+    from jets.report import run_report, table
+    from jets.task import TaggerConfig
+
+    jets = list(pq.read_table(data).to_pandas().itertuples())
+    report = run_report(
+        jets,
+        output,
+        config=TaggerConfig(features=FeatureConfig(max_constituents=64, use_pid=pid)),
+        seeds=seeds,
+        steps=steps,
+        pretrain_steps=pretrain_steps,
+    )
+    out.print(table(report["summary"]), markup=False)
+    out.print(
+        f"{report['train_jets']} training and {report['test_jets']} test jets, {report['seconds']:.0f} s -> {output}",
+        markup=False,
+    )
+
+
 export_app = typer.Typer(help="Export trained models for deployment.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 

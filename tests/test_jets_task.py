@@ -63,3 +63,21 @@ def test_jet_jepa_pretrains_and_loads(jets, tmp_path):
     before = tagger.encoder.embed.weight.clone()
     load_pretrained(tagger, ckpt)
     assert not torch.equal(before, tagger.encoder.embed.weight)
+
+
+def test_report_runs_every_model(jets, tmp_path):
+    from jets.report import MODELS, run_report
+
+    train, test = jets
+    report = run_report(
+        train + test,
+        tmp_path,
+        config=TaggerConfig(dim=16, depth=1, heads=2),
+        fractions=(1.0,),
+        seeds=1,
+        steps=5,
+        pretrain_steps=3,
+        batch_size=32,
+    )
+    assert set(report["summary"]) == set(MODELS)
+    assert (tmp_path / "roc.png").exists() and (tmp_path / "report.md").read_text().startswith("| model")
