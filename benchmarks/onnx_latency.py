@@ -1,6 +1,7 @@
-"""onnxruntime vs PyTorch eager latency of the amplitude regressor, side by side: median and p99
-at batch 1 and 64, with 1 and 2 threads, 256 tokens, for the shipped model; and onnxruntime's
-graph-optimisation levels. (The jet tagger is not built yet, so it has no row.)
+"""onnxruntime vs PyTorch eager latency, side by side: median and p99 at batch 1 and 64, with 1
+and 2 threads, for the amplitude regressor (the shipped model, 256 tokens) and the jet tagger
+(default TaggerConfig, 128 constituents; freshly initialised: latency does not depend on the
+weights); and onnxruntime's graph-optimisation levels.
 
     python benchmarks/onnx_latency.py [--model data/models/amplitude-default]
 """
@@ -72,7 +73,8 @@ def main() -> None:
                 print(
                     f"{batch:>5} {threads:>7} {t_med:>8.2f} ({t_p99:>5.2f}) {o_med:>8.2f} ({o_p99:>5.2f}) {t_med / o_med:>8.2f}"
                 )
-        print("\ngraph optimisation (batch 1, 1 thread):")
+        jet_rows(Path(tmp), args.repeats, rng)
+        print("\ngraph optimisation (amplitude regressor, batch 1, 1 thread):")
         tokens = rng.integers(6, len(vocab), size=(1, args.length)).astype(np.int64)
         feeds = {
             "tokens": tokens,
@@ -83,6 +85,36 @@ def main() -> None:
             session = OnnxModel(path, threads=1, optimization=level)
             med, p99 = timings(lambda s=session: s.run(feeds), args.repeats)
             print(f"  {level:9} {med:6.3f} ms (p99 {p99:.3f})")
+
+
+def jet_rows(tmp: Path, repeats: int, rng: np.random.Generator) -> None:
+    from jets.export import ExportedTagger, export_tagger
+    from jets.features import FeatureConfig
+    from jets.task import JetTagger, TaggerConfig, load_tagger, save_tagger
+
+    torch.manual_seed(0)
+    save_tagger(JetTagger(TaggerConfig(features=FeatureConfig(max_constituents=128))), tmp / "tagger")
+    path = export_tagger(tmp / "tagger", tmp / "tagger" / "model.onnx")
+    wrapper = ExportedTagger(load_tagger(tmp / "tagger")).eval()
+    print("\njet tagger, 128 constituents:")
+    print(f"{'batch':>5} {'threads':>7} {'torch ms (p99)':>16} {'onnx ms (p99)':>16} {'speed-up':>8}")
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        session = OnnxModel(path, threads=threads)
+        for batch in (1, 64):
+            x = rng.normal(size=(batch, 128, 7)).astype(np.float32)
+            mask = np.ones((batch, 128), dtype=np.int64)
+            t_args = (torch.from_numpy(x), torch.from_numpy(mask))
+
+            def run_torch(t_args: tuple = t_args) -> None:
+                with torch.no_grad():
+                    wrapper(*t_args)
+
+            t_med, t_p99 = timings(run_torch, repeats)
+            o_med, o_p99 = timings(lambda s=session, f={"features": x, "mask": mask}: s.run(f), repeats)
+            print(
+                f"{batch:>5} {threads:>7} {t_med:>8.2f} ({t_p99:>5.2f}) {o_med:>8.2f} ({o_p99:>5.2f}) {t_med / o_med:>8.2f}"
+            )
 
 
 if __name__ == "__main__":

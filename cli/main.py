@@ -64,6 +64,96 @@ def jets_generate(
     )
 
 
+@jets_app.command("finetune")
+def jets_finetune(
+    data: Annotated[Path, typer.Argument(help="Parquet from `symtok jets generate`")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Tagger checkpoint directory")],
+    label_fraction: Annotated[float, typer.Option("--label-fraction", min=0.01, max=1.0)] = 1.0,
+    steps: Annotated[int, typer.Option(min=1)] = 600,
+    attention: Annotated[str, typer.Option(help="fast | softmax")] = "fast",
+    pretrained: Annotated[
+        Path | None, typer.Option(help="jet JEPA checkpoint (from `symtok jets report`'s jepa/checkpoint)")
+    ] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Train the Encoder tagger on 75% of the jets (a seeded fraction of them); test metrics on the rest."""
+    import pyarrow.parquet as pq
+
+    from jets.report import split
+    from jets.task import JetTagger, TaggerConfig, evaluate, load_pretrained, save_tagger, train_classifier
+    from symtok.nn.train import TrainConfig
+
+    jets = list(pq.read_table(data).to_pandas().itertuples())
+    train, test = split(jets, 0.25, 0)
+    import random
+
+    train = random.Random(seed).sample(train, max(2, round(label_fraction * len(train))))
+    config = TaggerConfig(attention=attention)
+    model = JetTagger(config)
+    if pretrained is not None:
+        load_pretrained(model, pretrained)
+    train_classifier(
+        model,
+        train,
+        config.features,
+        TrainConfig(
+            steps=steps,
+            batch_size=min(64, len(train)),
+            lr=2e-3,
+            warmup_steps=max(1, steps // 20),
+            log_every=max(1, steps // 10),
+            seed=seed,
+            progress=False,
+        ),
+    )
+    metrics = evaluate(model, test, config.features)
+    save_tagger(
+        model, output, {"test": asdict(metrics), "train_jets": len(train), "test_jets": len(test), "steps": steps}
+    )
+    out.print(
+        f"test: accuracy {metrics.accuracy:.3f}, AUC {metrics.auc:.3f}, 1/eps_B at 0.5 {metrics.rejection_at_50:.1f}, at 0.3 {metrics.rejection_at_30:.1f} -> {output}",
+        markup=False,
+    )
+
+
+@jets_app.command("evaluate")
+def jets_evaluate(
+    data: Annotated[Path, typer.Argument(help="Parquet from `symtok jets generate`")],
+    model: Annotated[Path, typer.Option("--model", help="Tagger checkpoint directory")],
+    backend: Annotated[str, typer.Option(help="torch | onnx (model.onnx in the model directory)")] = "torch",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Tagging metrics of a tagger on every jet of a file."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from jets.features import make_batch
+    from jets.metrics import tagging_metrics
+    from jets.task import load_tagger, scores
+
+    jets = list(pq.read_table(data).to_pandas().itertuples())
+    labels = np.array([int(j.label) for j in jets])
+    tagger = load_tagger(model)
+    if backend == "onnx":
+        from symtok.onnxrt import OnnxModel
+
+        session = OnnxModel(model / "model.onnx")
+        batch = make_batch(jets, tagger.config.features, with_subjets=False)
+        probs = session.run({"features": batch.features, "mask": (~batch.padding).astype(np.int64)})[0]
+    elif backend == "torch":
+        probs = scores(tagger, jets, tagger.config.features)
+    else:
+        raise typer.BadParameter("backend must be torch or onnx")
+    metrics = tagging_metrics(labels, probs)
+    if as_json:
+        out.print(json.dumps(asdict(metrics)), markup=False)
+    else:
+        out.print(
+            f"{len(jets)} jets: accuracy {metrics.accuracy:.3f}, AUC {metrics.auc:.3f}, 1/eps_B at 0.5 {metrics.rejection_at_50:.1f}, at 0.3 {metrics.rejection_at_30:.1f}",
+            markup=False,
+        )
+
+
 @jets_app.command("report")
 def jets_report(
     data: Annotated[Path, typer.Argument(help="Parquet from `symtok jets generate`")],
@@ -108,10 +198,21 @@ def export_onnx_command(
     ],
     opset: Annotated[int, typer.Option(help="ONNX opset")] = 18,
 ) -> None:
-    """Export a model to ONNX with named inputs, dynamic batch/length axes and fixed FAVOR+ features."""
-    from amplitudes.export import export_regressor
+    """Export an amplitude regressor or a jet tagger to ONNX (named inputs, dynamic axes, fixed FAVOR+ features)."""
+    config = (
+        model / "checkpoint" / "config.json"
+        if (model / "checkpoint" / "config.json").exists()
+        else model / "config.json"
+    )
+    kind = json.loads(config.read_text()).get("kind") if config.exists() else None
+    if kind == "jet-tagger":
+        from jets.export import export_tagger
 
-    path = export_regressor(model, output, opset=opset)
+        path = export_tagger(model, output, opset=opset)
+    else:
+        from amplitudes.export import export_regressor
+
+        path = export_regressor(model, output, opset=opset)
     out.print(f"wrote {path} and {path.with_name('preprocess.json')}", markup=False)
 
 

@@ -178,3 +178,33 @@ def load_pretrained(tagger: JetTagger, checkpoint_dir: str | Path) -> None:
 
 
 __all__ = ["DeepSets", "JetTagger", "TaggerConfig", "evaluate", "masked_mean", "pretrain_jepa", "train_classifier"]
+
+
+KIND = "jet-tagger"
+
+
+def save_tagger(model: JetTagger, directory: str | Path, metrics: dict[str, Any] | None = None) -> Path:
+    """A loadable tagger checkpoint (config.json with the TaggerConfig, model.safetensors, metrics.json)."""
+    from symtok.nn.checkpoint import save_checkpoint
+
+    model.encoder.fix_features()
+    return save_checkpoint(directory, model, {"kind": KIND, "tagger": asdict(model.config)}, metrics=metrics or {})
+
+
+def load_tagger(directory: str | Path) -> JetTagger:
+    """A tagger from save_tagger (or a training run's checkpoint/ written with the tagger's config)."""
+    from symtok.nn.checkpoint import load_weights
+
+    path = Path(directory)
+    if (path / "checkpoint" / "config.json").exists():
+        path = path / "checkpoint"
+    ckpt = load_checkpoint(path)
+    if ckpt.config.get("kind") != KIND:
+        raise CheckpointError(f"{path} is not a jet tagger (kind {ckpt.config.get('kind')!r})")
+    data = dict(ckpt.config["tagger"])
+    config = TaggerConfig(features=FeatureConfig(**data.pop("features")), **data)
+    model = JetTagger(config)
+    load_weights(model, ckpt)
+    model.eval()
+    model.encoder.fix_features()
+    return model

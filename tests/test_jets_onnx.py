@@ -1,0 +1,63 @@
+"""Jet tagger: checkpoints, ONNX parity for both attention backends, and the finetune/evaluate/export commands."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from cli.main import app
+from jets.export import ExportedTagger, export_tagger
+from jets.generate import generate_jets
+from jets.task import JetTagger, TaggerConfig, load_tagger, save_tagger
+from symtok.nn.checkpoint import CheckpointError
+from symtok.onnxrt import OnnxModel
+
+
+@pytest.mark.parametrize("attention", ["fast", "softmax"])
+def test_onnx_matches_pytorch(tmp_path, attention):
+    torch.manual_seed(0)
+    save_tagger(JetTagger(TaggerConfig(dim=32, depth=2, heads=4, attention=attention)), tmp_path / "t")
+    session = OnnxModel(export_tagger(tmp_path / "t", tmp_path / "t" / "model.onnx"))
+    wrapper = ExportedTagger(load_tagger(tmp_path / "t")).eval()
+    rng = np.random.default_rng(2)
+    for batch, n in ((1, 4), (5, 37), (3, 128)):
+        x = rng.normal(size=(batch, n, 7)).astype(np.float32)
+        mask = np.ones((batch, n), dtype=np.int64)
+        mask[-1, n // 2 :] = 0
+        with torch.no_grad():
+            reference = wrapper(torch.from_numpy(x), torch.from_numpy(mask)).numpy()
+        np.testing.assert_allclose(session.run({"features": x, "mask": mask})[0], reference, atol=1e-4, rtol=0)
+
+
+def test_wrong_checkpoint_kind(tmp_path):
+    from symtok.nn.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "x", torch.nn.Linear(2, 2), {"kind": "something-else"})
+    with pytest.raises(CheckpointError, match="not a jet tagger"):
+        load_tagger(tmp_path / "x")
+
+
+def test_finetune_evaluate_export_commands(tmp_path):
+    data = tmp_path / "top.parquet"
+    generate_jets("top", 120, data, seed=9)
+    runner = CliRunner()
+    ft = runner.invoke(app, ["jets", "finetune", str(data), "-o", str(tmp_path / "tagger"), "--steps", "20"])
+    assert ft.exit_code == 0, ft.output
+    assert "AUC" in ft.stdout
+    exported = runner.invoke(
+        app, ["export", "onnx", "--model", str(tmp_path / "tagger"), "-o", str(tmp_path / "tagger" / "model.onnx")]
+    )
+    assert exported.exit_code == 0, exported.output
+    torch_metrics = json.loads(
+        runner.invoke(app, ["jets", "evaluate", str(data), "--model", str(tmp_path / "tagger"), "--json"]).stdout
+    )
+    onnx_metrics = json.loads(
+        runner.invoke(
+            app, ["jets", "evaluate", str(data), "--model", str(tmp_path / "tagger"), "--backend", "onnx", "--json"]
+        ).stdout
+    )
+    assert onnx_metrics["auc"] == pytest.approx(torch_metrics["auc"], abs=1e-3)
