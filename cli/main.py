@@ -64,6 +64,36 @@ def jets_generate(
     )
 
 
+@jets_app.command("pretrain")
+def jets_pretrain(
+    data: Annotated[Path, typer.Argument(help="Parquet from `symtok jets generate` (labels unused)")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Run directory (checkpoint/, metrics.jsonl, loss.png)")
+    ],
+    steps: Annotated[int, typer.Option(min=1)] = 200,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Jet JEPA on the training split: whole C/A subjets are the targets, their axes the predictor's hints."""
+    import pyarrow.parquet as pq
+
+    from jets.report import split
+    from jets.task import TaggerConfig, pretrain_jepa
+    from symtok.nn.train import TrainConfig
+
+    train, _ = split(list(pq.read_table(data).to_pandas().itertuples()), 0.25, 0)
+    ckpt = pretrain_jepa(
+        train,
+        TaggerConfig(),
+        TrainConfig(
+            steps=steps, batch_size=min(64, len(train)), log_every=max(1, steps // 20), seed=seed, progress=False
+        ),
+        output,
+    )
+    out.print(
+        f"{len(train)} jets; jet JEPA checkpoint at {ckpt} (use with `symtok jets finetune --pretrained`)", markup=False
+    )
+
+
 @jets_app.command("finetune")
 def jets_finetune(
     data: Annotated[Path, typer.Argument(help="Parquet from `symtok jets generate`")],

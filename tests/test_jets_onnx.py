@@ -45,7 +45,24 @@ def test_finetune_evaluate_export_commands(tmp_path):
     data = tmp_path / "top.parquet"
     generate_jets("top", 120, data, seed=9)
     runner = CliRunner()
-    ft = runner.invoke(app, ["jets", "finetune", str(data), "-o", str(tmp_path / "tagger"), "--steps", "20"])
+    pre = runner.invoke(app, ["jets", "pretrain", str(data), "-o", str(tmp_path / "jepa"), "--steps", "3"])
+    assert pre.exit_code == 0, pre.output
+    ft = runner.invoke(
+        app,
+        [
+            "jets",
+            "finetune",
+            str(data),
+            "-o",
+            str(tmp_path / "tagger"),
+            "--steps",
+            "20",
+            "--pretrained",
+            str(tmp_path / "jepa" / "checkpoint"),
+            "--label-fraction",
+            "0.5",
+        ],
+    )
     assert ft.exit_code == 0, ft.output
     assert "AUC" in ft.stdout
     exported = runner.invoke(
