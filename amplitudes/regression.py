@@ -20,7 +20,11 @@ from torch import Tensor, nn
 
 from amplitudes.dataset import KIN_FEATURES, AmplitudeDataset, Example
 from symtok.errors import SymtokError
-from symtok.nn.checkpoint import CheckpointError, load_checkpoint, load_weights
+from symtok.nn.checkpoint import (
+    load_checkpoint_of_kind,
+    load_context_encoder,
+    load_weights,
+)
 from symtok.nn.encoder import Encoder, EncoderConfig
 from symtok.nn.jepa import JEPA, JEPAConfig
 from symtok.nn.masks import subtree_mask
@@ -187,14 +191,7 @@ def pretrain(
 
 def load_pretrained_encoder(model: AmplitudeRegressor, checkpoint_dir: str | Path) -> None:
     """Copy the context encoder of a JEPA checkpoint into the regressor's encoder."""
-    ckpt = load_checkpoint(checkpoint_dir)
-    if ckpt.config.get("kind") != "jepa-encoder":
-        raise CheckpointError(f"{checkpoint_dir} is not a JEPA encoder checkpoint")
-    prefix = "context_encoder."
-    state = {k[len(prefix) :]: v for k, v in ckpt.state_dict.items() if k.startswith(prefix)}
-    missing, unexpected = model.encoder.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise CheckpointError(f"pretrained encoder does not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    load_context_encoder(model.encoder, checkpoint_dir, "jepa-encoder")
 
 
 # ------------------------------------------------------------------------------ fine-tuning
@@ -228,7 +225,7 @@ def finetune(
         load_pretrained_encoder(model, pretrained)
     checkpoint = {
         "kind": KIND,
-        "regressor": _config_json(config),
+        "regressor": asdict(config),
         "scale": asdict(scale),
         "label_fraction": label_fraction,
         "pretrained": str(pretrained) if pretrained else None,
@@ -247,19 +244,10 @@ def finetune(
     return model, scale
 
 
-def _config_json(config: RegressorConfig) -> dict[str, Any]:
-    data = asdict(config)
-    return data
-
-
 def load_regressor(directory: str | Path) -> tuple[AmplitudeRegressor, Standardizer, Vocab, dict[str, Any]]:
     """A trained regressor from its checkpoint directory (model/ or model/checkpoint/)."""
-    path = Path(directory)
-    if (path / "checkpoint" / "config.json").exists():
-        path = path / "checkpoint"
-    ckpt = load_checkpoint(path)
-    if ckpt.config.get("kind") != KIND:
-        raise CheckpointError(f"{path} is not an amplitude regressor (kind {ckpt.config.get('kind')!r})")
+    ckpt = load_checkpoint_of_kind(directory, KIND, "an amplitude regressor")
+    path = ckpt.path
     reg = dict(ckpt.config["regressor"])
     config = RegressorConfig(encoder=EncoderConfig(**reg.pop("encoder")), **reg)
     model = AmplitudeRegressor(config)

@@ -18,7 +18,6 @@ from torch import Tensor, nn
 from jets.features import FeatureConfig, JetBatch, make_batch
 from jets.metrics import TaggingMetrics, tagging_metrics
 from symtok.errors import SymtokError
-from symtok.nn.checkpoint import CheckpointError, load_checkpoint
 from symtok.nn.encoder import Encoder, EncoderConfig, masked_mean
 from symtok.nn.jepa import JEPA, JEPAConfig
 from symtok.nn.masks import group_mask
@@ -164,17 +163,9 @@ def pretrain_jepa(jets: list[Any], config: TaggerConfig, train: TrainConfig, out
 
 def load_pretrained(tagger: JetTagger, checkpoint_dir: str | Path) -> None:
     """Copy a jet-JEPA context encoder into a tagger."""
-    ckpt = load_checkpoint(checkpoint_dir)
-    if ckpt.config.get("kind") != "jet-jepa":
-        raise CheckpointError(f"{checkpoint_dir} is not a jet JEPA checkpoint")
-    state = {
-        k.removeprefix("context_encoder."): v for k, v in ckpt.state_dict.items() if k.startswith("context_encoder.")
-    }
-    missing, unexpected = tagger.encoder.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise CheckpointError(
-            f"pretrained jet encoder does not fit: missing {missing[:3]}, unexpected {unexpected[:3]}"
-        )
+    from symtok.nn.checkpoint import load_context_encoder
+
+    load_context_encoder(tagger.encoder, checkpoint_dir, "jet-jepa")
 
 
 __all__ = ["DeepSets", "JetTagger", "TaggerConfig", "evaluate", "masked_mean", "pretrain_jepa", "train_classifier"]
@@ -193,14 +184,9 @@ def save_tagger(model: JetTagger, directory: str | Path, metrics: dict[str, Any]
 
 def load_tagger(directory: str | Path) -> JetTagger:
     """A tagger from save_tagger (or a training run's checkpoint/ written with the tagger's config)."""
-    from symtok.nn.checkpoint import load_weights
+    from symtok.nn.checkpoint import load_checkpoint_of_kind, load_weights
 
-    path = Path(directory)
-    if (path / "checkpoint" / "config.json").exists():
-        path = path / "checkpoint"
-    ckpt = load_checkpoint(path)
-    if ckpt.config.get("kind") != KIND:
-        raise CheckpointError(f"{path} is not a jet tagger (kind {ckpt.config.get('kind')!r})")
+    ckpt = load_checkpoint_of_kind(directory, KIND, "a jet tagger")
     data = dict(ckpt.config["tagger"])
     config = TaggerConfig(features=FeatureConfig(**data.pop("features")), **data)
     model = JetTagger(config)

@@ -163,3 +163,25 @@ def load_weights(model: nn.Module, checkpoint: Checkpoint) -> None:
             f"checkpoint {checkpoint.path} does not fit the model: missing {result.missing_keys[:5]}, "
             f"unexpected {result.unexpected_keys[:5]}"
         )
+
+
+def load_checkpoint_of_kind(directory: str | os.PathLike[str], kind: str, description: str) -> Checkpoint:
+    """A checkpoint of ``kind`` from a model directory or a training run's ``checkpoint/`` inside it;
+    CheckpointError, naming ``description``, for any other kind."""
+    path = Path(directory)
+    if (path / "checkpoint" / "config.json").exists():
+        path = path / "checkpoint"
+    ckpt = load_checkpoint(path)
+    if ckpt.config.get("kind") != kind:
+        raise CheckpointError(f"{path} is not {description} (kind {ckpt.config.get('kind')!r})")
+    return ckpt
+
+
+def load_context_encoder(encoder: nn.Module, directory: str | os.PathLike[str], kind: str) -> None:
+    """Copy the context encoder of a JEPA checkpoint of ``kind`` into ``encoder`` (strictly)."""
+    ckpt = load_checkpoint_of_kind(directory, kind, f"a {kind} checkpoint")
+    prefix = "context_encoder."
+    state = {k[len(prefix) :]: v for k, v in ckpt.state_dict.items() if k.startswith(prefix)}
+    missing, unexpected = encoder.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise CheckpointError(f"pretrained encoder does not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
