@@ -71,11 +71,14 @@ def jets_pretrain(
         Path, typer.Option("--output", "-o", help="Run directory (checkpoint/, metrics.jsonl, loss.png)")
     ],
     steps: Annotated[int, typer.Option(min=1)] = 200,
+    lr: Annotated[float, typer.Option(min=0.0)] = 1e-3,
+    pid: Annotated[bool, typer.Option("--pid", help="add particle-type one-hots and charge")] = False,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Jet JEPA on the training split: whole C/A subjets are the targets, their axes the predictor's hints."""
     import pyarrow.parquet as pq
 
+    from jets.features import FeatureConfig
     from jets.report import split
     from jets.task import TaggerConfig, pretrain_jepa
     from symtok.nn.train import TrainConfig
@@ -83,9 +86,15 @@ def jets_pretrain(
     train, _ = split(list(pq.read_table(data).to_pandas().itertuples()), 0.25, 0)
     ckpt = pretrain_jepa(
         train,
-        TaggerConfig(),
+        TaggerConfig(features=FeatureConfig(max_constituents=64, use_pid=pid)),
         TrainConfig(
-            steps=steps, batch_size=min(64, len(train)), log_every=max(1, steps // 20), seed=seed, progress=False
+            steps=steps,
+            batch_size=min(64, len(train)),
+            lr=lr,
+            warmup_steps=max(1, steps // 20),
+            log_every=max(1, steps // 20),
+            seed=seed,
+            progress=True,
         ),
         output,
     )
@@ -100,17 +109,28 @@ def jets_finetune(
     output: Annotated[Path, typer.Option("--output", "-o", help="Tagger checkpoint directory")],
     label_fraction: Annotated[float, typer.Option("--label-fraction", min=0.01, max=1.0)] = 1.0,
     steps: Annotated[int, typer.Option(min=1)] = 600,
-    attention: Annotated[str, typer.Option(help="fast | softmax")] = "fast",
+    attention: Annotated[str | None, typer.Option(help="fast | softmax (default: fast, or the pretrained one)")] = None,
+    pid: Annotated[bool, typer.Option("--pid", help="add particle-type one-hots and charge")] = False,
     pretrained: Annotated[
-        Path | None, typer.Option(help="jet JEPA checkpoint (from `symtok jets report`'s jepa/checkpoint)")
+        Path | None,
+        typer.Option(help="jet JEPA checkpoint (`symtok jets pretrain`); the tagger takes its configuration"),
     ] = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Train the Encoder tagger on 75% of the jets (a seeded fraction of them); test metrics on the rest."""
     import pyarrow.parquet as pq
 
+    from jets.features import FeatureConfig
     from jets.report import split
-    from jets.task import JetTagger, TaggerConfig, evaluate, load_pretrained, save_tagger, train_classifier
+    from jets.task import (
+        JetTagger,
+        TaggerConfig,
+        evaluate,
+        load_pretrained,
+        pretrained_config,
+        save_tagger,
+        train_classifier,
+    )
     from symtok.nn.train import TrainConfig
 
     jets = list(pq.read_table(data).to_pandas().itertuples())
@@ -118,7 +138,15 @@ def jets_finetune(
     import random
 
     train = random.Random(seed).sample(train, max(2, round(label_fraction * len(train))))
-    config = TaggerConfig(attention=attention)
+    if pretrained is not None:
+        config = pretrained_config(pretrained)
+        if attention not in (None, config.attention) or (pid and not config.features.use_pid):
+            raise SymtokError(
+                f"{pretrained} was pretrained with attention={config.attention}, pid={config.features.use_pid}: "
+                "fine-tune with the same settings"
+            )
+    else:
+        config = TaggerConfig(features=FeatureConfig(max_constituents=64, use_pid=pid), attention=attention or "fast")
     model = JetTagger(config)
     if pretrained is not None:
         load_pretrained(model, pretrained)
@@ -191,6 +219,8 @@ def jets_report(
     seeds: Annotated[int, typer.Option(min=1)] = 3,
     steps: Annotated[int, typer.Option(min=1, help="fine-tuning steps per model")] = 600,
     pretrain_steps: Annotated[int, typer.Option(min=1, help="jet JEPA steps")] = 200,
+    pretrain_lr: Annotated[float, typer.Option(min=0.0, help="jet JEPA learning rate")] = 1e-3,
+    lr: Annotated[float, typer.Option(min=0.0, help="fine-tuning learning rate")] = 2e-3,
     pid: Annotated[bool, typer.Option("--pid", help="add particle-type one-hots and charge")] = False,
 ) -> None:
     """Observables, Deep Sets, Encoder from scratch and JEPA-pretrained at 10% and 100% labels, over seeds."""
@@ -208,6 +238,9 @@ def jets_report(
         seeds=seeds,
         steps=steps,
         pretrain_steps=pretrain_steps,
+        pretrain_lr=pretrain_lr,
+        lr=lr,
+        progress=True,
     )
     out.print(table(report["summary"]), markup=False)
     out.print(

@@ -97,26 +97,58 @@ class JetBatch:
     labels: np.ndarray
 
 
-def make_batch(jets: list[Any], config: FeatureConfig, *, with_subjets: bool = True) -> JetBatch:
-    """Pad a list of jets (rows with the generate.py columns) into arrays; subjets (for the JEPA)
-    only when asked, since reclustering costs time."""
-    feats = [constituent_features(j, config) for j in jets]
-    subs = [
-        subjets(j, config)
-        if with_subjets
-        else (np.full(len(f), -1, dtype=np.int64), np.zeros((len(f), 2), dtype=np.float32))
-        for j, f in zip(jets, feats, strict=True)
-    ]
-    n = max(len(f) for f in feats)
-    b = len(jets)
-    features = np.zeros((b, n, len(config.names)), dtype=np.float32)
+@dataclass(frozen=True)
+class PreparedJet:
+    """One jet's model inputs, computed once: features (n, F), subjet ids (n,) and axes (n, 2), label."""
+
+    features: np.ndarray
+    groups: np.ndarray
+    hints: np.ndarray
+    label: int
+
+
+def prepare_jet(jet: Any, config: FeatureConfig, *, with_subjets: bool = True) -> PreparedJet:
+    """Features (and, when asked, C/A subjets, which cost a reclustering) of one generated jet."""
+    f = constituent_features(jet, config)
+    if with_subjets:
+        groups, hints = subjets(jet, config)
+    else:
+        groups, hints = np.full(len(f), -1, dtype=np.int64), np.zeros((len(f), 2), dtype=np.float32)
+    return PreparedJet(f, groups, hints, int(jet.label))
+
+
+def prepare_jets(
+    jets: list[Any], config: FeatureConfig, *, with_subjets: bool = True, progress: bool = False
+) -> list[PreparedJet]:
+    """Features of every jet, once, so that training epochs only pad and stack (already prepared
+    jets pass through unchanged)."""
+    items = jets
+    if progress:
+        from tqdm import tqdm
+
+        items = tqdm(jets, unit="jet", desc="features", dynamic_ncols=True)
+    return [j if isinstance(j, PreparedJet) else prepare_jet(j, config, with_subjets=with_subjets) for j in items]
+
+
+def pad_batch(prepared: list[PreparedJet]) -> JetBatch:
+    """Pad prepared jets into one batch."""
+    n = max(len(p.features) for p in prepared)
+    b = len(prepared)
+    features = np.zeros((b, n, prepared[0].features.shape[1]), dtype=np.float32)
     padding = np.ones((b, n), dtype=bool)
     groups = np.full((b, n), -1, dtype=np.int64)
     hints = np.zeros((b, n, 2), dtype=np.float32)
-    for i, (f, (g, h)) in enumerate(zip(feats, subs, strict=True)):
-        features[i, : len(f)] = f
-        padding[i, : len(f)] = False
-        groups[i, : len(g)] = g
-        hints[i, : len(h)] = h
-    labels = np.array([int(j.label) for j in jets], dtype=np.int64)
+    for i, p in enumerate(prepared):
+        k = len(p.features)
+        features[i, :k] = p.features
+        padding[i, :k] = False
+        groups[i, :k] = p.groups
+        hints[i, :k] = p.hints
+    labels = np.array([p.label for p in prepared], dtype=np.int64)
     return JetBatch(features, padding, groups, hints, labels)
+
+
+def make_batch(jets: list[Any], config: FeatureConfig, *, with_subjets: bool = True) -> JetBatch:
+    """Pad a list of jets (rows with the generate.py columns, or PreparedJet) into arrays; subjets
+    (for the JEPA) only when asked, since reclustering costs time."""
+    return pad_batch(prepare_jets(jets, config, with_subjets=with_subjets))

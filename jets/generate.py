@@ -25,7 +25,7 @@ from symtok.atomic import atomic_path
 from symtok.errors import SymtokError
 
 KINDS = ("qg", "top")
-CHUNK = 50  # jets per seeded chunk
+CHUNK = 200  # jets per seeded chunk (Pythia init is ~0.35 s, so chunks must be large)
 
 _COMMON = [
     "Beams:eCM = 14000.",

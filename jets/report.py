@@ -3,6 +3,7 @@ Encoder, at several label fractions and seeds, in one run (metrics.json, ROC plo
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from dataclasses import asdict
@@ -12,11 +13,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from jets.features import prepare_jets
 from jets.metrics import observable_baseline, roc_plot
 from jets.task import (
     DeepSets,
     JetTagger,
     TaggerConfig,
+    jet_jepa_config,
     load_pretrained,
     pretrain_jepa,
     scores,
@@ -24,6 +27,7 @@ from jets.task import (
     train_classifier,
 )
 from symtok.atomic import atomic_write_text
+from symtok.nn.jepa import JEPAConfig
 from symtok.nn.train import TrainConfig
 
 MODELS = ("observables (gradient boosting)", "Deep Sets", "Encoder, from scratch", "Encoder, JEPA-pretrained")
@@ -46,6 +50,10 @@ def run_report(
     steps: int = 600,
     pretrain_steps: int = 200,
     batch_size: int = 64,
+    pretrain_lr: float = 1e-3,
+    lr: float = 2e-3,
+    jepa: JEPAConfig | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Train and evaluate every model at every label fraction and seed; write metrics.json, roc.png, report.md."""
     config = config or TaggerConfig()
@@ -54,48 +62,69 @@ def run_report(
     train_all, test = split(jets, 0.25, 0)
     labels = np.array([int(j.label) for j in test])
     started = time.perf_counter()
-    jepa = pretrain_jepa(
-        train_all,
+    # features (and subjets, for the JEPA) once; every model then reads the same prepared jets
+    prepared = prepare_jets(train_all, config.features, with_subjets=True, progress=progress)
+    test_prepared = prepare_jets(test, config.features, with_subjets=False)
+    jepa_checkpoint = pretrain_jepa(
+        prepared,
         config,
         TrainConfig(
-            steps=pretrain_steps, batch_size=batch_size, log_every=max(1, pretrain_steps // 20), progress=False
+            steps=pretrain_steps,
+            batch_size=batch_size,
+            lr=pretrain_lr,
+            warmup_steps=max(1, pretrain_steps // 20),
+            log_every=max(1, pretrain_steps // 20),
+            progress=progress,
         ),
         out / "jepa",
+        jepa=jepa,
     )
     results: dict[str, dict[str, list[dict[str, float]]]] = {m: {} for m in MODELS}
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    bar = _bar(len(fractions) * seeds, progress)
     for fraction in fractions:
         for seed in range(seeds):
-            subset = random.Random(seed).sample(train_all, max(batch_size, round(fraction * len(train_all))))
+            if bar is not None:
+                bar.set_postfix(labels=f"{100 * fraction:.0f}%", seed=seed)
+            chosen = random.Random(seed).sample(
+                range(len(train_all)), max(batch_size, round(fraction * len(train_all)))
+            )
+            subset = [prepared[i] for i in chosen]
             train = TrainConfig(
                 steps=steps,
                 batch_size=min(batch_size, len(subset)),
-                lr=2e-3,
+                lr=lr,
                 warmup_steps=max(1, steps // 20),
                 log_every=max(1, steps // 10),
                 seed=seed,
                 progress=False,
             )
             runs: dict[str, np.ndarray] = {}
-            runs[MODELS[0]] = observable_baseline(subset, test, seed)[1]
+            runs[MODELS[0]] = observable_baseline([train_all[i] for i in chosen], test, seed)[1]
             torch.manual_seed(seed)
             runs[MODELS[1]] = scores(
                 train_classifier(DeepSets(len(config.features.names)), subset, config.features, train),
-                test,
+                test_prepared,
                 config.features,
             )
             torch.manual_seed(seed)
             runs[MODELS[2]] = scores(
-                train_classifier(JetTagger(config), subset, config.features, train), test, config.features
+                train_classifier(JetTagger(config), subset, config.features, train), test_prepared, config.features
             )
             torch.manual_seed(seed)
             tagger = JetTagger(config)
-            load_pretrained(tagger, jepa)
-            runs[MODELS[3]] = scores(train_classifier(tagger, subset, config.features, train), test, config.features)
+            load_pretrained(tagger, jepa_checkpoint)
+            runs[MODELS[3]] = scores(
+                train_classifier(tagger, subset, config.features, train), test_prepared, config.features
+            )
             for name, s in runs.items():
                 results[name].setdefault(str(fraction), []).append(asdict(tagging_metrics(labels, s)))
                 if fraction == max(fractions) and seed == 0:
                     curves[name] = (labels, s)
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        bar.close()
     summary = _summarise(results)
     report = {
         "jets": len(jets),
@@ -105,15 +134,32 @@ def run_report(
         "seeds": seeds,
         "steps": steps,
         "pretrain_steps": pretrain_steps,
+        "pretrain_lr": pretrain_lr,
+        "lr": lr,
+        "jepa": asdict(jepa or jet_jepa_config(config)),
+        "jepa_final": _last_record(out / "jepa" / "metrics.jsonl"),
         "seconds": round(time.perf_counter() - started, 1),
         "tagger": asdict(config),
         "results": results,
         "summary": summary,
     }
-    atomic_write_text(out / "metrics.json", __import__("json").dumps(report, indent=1, default=float) + "\n")
+    atomic_write_text(out / "metrics.json", json.dumps(report, indent=1, default=float) + "\n")
     atomic_write_text(out / "report.md", table(summary) + "\n")
     roc_plot(curves, str(out / "roc.png"))
     return report
+
+
+def _bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="run", desc="report (4 models per run)", dynamic_ncols=True)
+
+
+def _last_record(path: Path) -> dict[str, float]:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return json.loads(lines[-1]) if lines else {}
 
 
 def _summarise(results: dict[str, dict[str, list[dict[str, float]]]]) -> dict[str, dict[str, dict[str, list[float]]]]:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from jets.features import FeatureConfig, JetBatch, make_batch
+from jets.features import FeatureConfig, JetBatch, pad_batch, prepare_jets
 from jets.metrics import TaggingMetrics, tagging_metrics
 from symtok.errors import SymtokError
 from symtok.nn.encoder import Encoder, EncoderConfig, masked_mean
@@ -45,6 +45,12 @@ class TaggerConfig:
             dropout=0.0,
             positional="none",
         )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaggerConfig:
+        """Inverse of dataclasses.asdict (as stored in checkpoints)."""
+        data = dict(data)
+        return cls(features=FeatureConfig(**data.pop("features")), **data)
 
 
 class JetTagger(nn.Module):
@@ -103,12 +109,13 @@ def train_classifier(
     """Fit any (features, padding) -> logit model on labelled jets with the shared loop."""
     if len({int(j.label) for j in jets}) < 2:
         raise SymtokError("training needs jets of both labels")
+    prepared = prepare_jets(jets, features, with_subjets=False)
     fit(
         model,
         tagging_loss,
-        jets,
+        prepared,
         train,
-        collate=lambda items: _tensors(make_batch(items, features, with_subjets=False)),
+        collate=lambda items: _tensors(pad_batch(items)),
         out_dir=out_dir,
         checkpoint_config=config or {"kind": "jet-model"},
     )
@@ -119,9 +126,10 @@ def train_classifier(
 def scores(model: nn.Module, jets: list[Any], features: FeatureConfig, batch_size: int = 128) -> np.ndarray:
     """Signal probabilities of ``jets``."""
     model.eval()
+    prepared = prepare_jets(jets, features, with_subjets=False)
     out = []
-    for start in range(0, len(jets), batch_size):
-        t = _tensors(make_batch(jets[start : start + batch_size], features, with_subjets=False))
+    for start in range(0, len(prepared), batch_size):
+        t = _tensors(pad_batch(prepared[start : start + batch_size]))
         out.append(torch.sigmoid(model(t["features"], t["padding"])).numpy())
     return np.concatenate(out)
 
@@ -130,14 +138,32 @@ def evaluate(model: nn.Module, jets: list[Any], features: FeatureConfig) -> Tagg
     return tagging_metrics(np.array([int(j.label) for j in jets]), scores(model, jets, features))
 
 
-def pretrain_jepa(jets: list[Any], config: TaggerConfig, train: TrainConfig, out_dir: str | Path) -> Path:
+def jet_jepa_config(config: TaggerConfig) -> JEPAConfig:
+    """The jet JEPA's defaults: a predictor half as wide as the encoder, subjet axes as hints."""
+    return JEPAConfig(predictor_dim=max(16, config.dim // 2), predictor_depth=1, hint_dim=2)
+
+
+def pretrain_jepa(
+    jets: list[Any],
+    config: TaggerConfig,
+    train: TrainConfig,
+    out_dir: str | Path,
+    *,
+    jepa: JEPAConfig | None = None,
+    target_frac: float = 0.3,
+) -> Path:
     """Jet JEPA: whole subjets are the targets; the predictor gets the subjet axes (eta, phi) as hints."""
-    model = JEPA(
-        Encoder(config.encoder()), JEPAConfig(predictor_dim=max(16, config.dim // 2), predictor_depth=1, hint_dim=2)
-    )
+    jepa = jepa or jet_jepa_config(config)
+    if jepa.hint_dim != 2:
+        raise SymtokError("the jet JEPA's predictor hints are the subjet axes: hint_dim must be 2")
+    model = JEPA(Encoder(config.encoder()), jepa)
+
+    prepared = prepare_jets(jets, config.features, with_subjets=True)
+    if any(int(p.groups.max(initial=-1)) < 0 for p in prepared):
+        raise SymtokError("jet JEPA pretraining needs jets prepared with their subjets (with_subjets=True)")
 
     def loss_fn(m: nn.Module, batch: dict[str, Tensor], info: StepInfo) -> tuple[Tensor, dict[str, float]]:
-        target = group_mask(batch["groups"], target_frac=0.3, generator=info.generator)
+        target = group_mask(batch["groups"], target_frac=target_frac, generator=info.generator)
         out = m(
             batch["features"],
             target,
@@ -151,14 +177,23 @@ def pretrain_jepa(jets: list[Any], config: TaggerConfig, train: TrainConfig, out
     fit(
         model,
         loss_fn,
-        jets,
+        prepared,
         train,
-        collate=lambda items: _tensors(make_batch(items, config.features)),
+        collate=lambda items: _tensors(pad_batch(items)),
         out_dir=out_dir,
-        checkpoint_config={"kind": "jet-jepa", "tagger": asdict(config)},
+        checkpoint_config={"kind": "jet-jepa", "tagger": asdict(config), "jepa": asdict(jepa)},
         after_step=lambda m, i: m.update_target(m.momentum(i.progress)),
     )
     return Path(out_dir) / "checkpoint"
+
+
+def pretrained_config(checkpoint_dir: str | Path) -> TaggerConfig:
+    """The TaggerConfig a jet-JEPA checkpoint was pretrained with (a tagger must match it to load it)."""
+    from symtok.nn.checkpoint import load_checkpoint_of_kind
+
+    return TaggerConfig.from_dict(
+        load_checkpoint_of_kind(checkpoint_dir, "jet-jepa", "a jet JEPA checkpoint").config["tagger"]
+    )
 
 
 def load_pretrained(tagger: JetTagger, checkpoint_dir: str | Path) -> None:
@@ -168,7 +203,17 @@ def load_pretrained(tagger: JetTagger, checkpoint_dir: str | Path) -> None:
     load_context_encoder(tagger.encoder, checkpoint_dir, "jet-jepa")
 
 
-__all__ = ["DeepSets", "JetTagger", "TaggerConfig", "evaluate", "masked_mean", "pretrain_jepa", "train_classifier"]
+__all__ = [
+    "DeepSets",
+    "JetTagger",
+    "TaggerConfig",
+    "evaluate",
+    "jet_jepa_config",
+    "masked_mean",
+    "pretrain_jepa",
+    "pretrained_config",
+    "train_classifier",
+]
 
 
 KIND = "jet-tagger"
@@ -187,9 +232,7 @@ def load_tagger(directory: str | Path) -> JetTagger:
     from symtok.nn.checkpoint import load_checkpoint_of_kind, load_weights
 
     ckpt = load_checkpoint_of_kind(directory, KIND, "a jet tagger")
-    data = dict(ckpt.config["tagger"])
-    config = TaggerConfig(features=FeatureConfig(**data.pop("features")), **data)
-    model = JetTagger(config)
+    model = JetTagger(TaggerConfig.from_dict(ckpt.config["tagger"]))
     load_weights(model, ckpt)
     model.eval()
     model.encoder.fix_features()

@@ -61,3 +61,18 @@ def test_batch_padding_and_masks(jets):
     assert batch.features.shape[1] <= 40
     assert np.all(batch.features[batch.padding] == 0) and np.all(batch.groups[batch.padding] == -1)
     assert set(batch.labels.tolist()) <= {0, 1}
+
+
+def test_prepared_jets_batch_exactly_like_raw_rows(jets):
+    from jets.features import pad_batch, prepare_jets
+
+    config = FeatureConfig(max_constituents=40, use_pid=True)
+    raw = make_batch(jets[:7], config)
+    prepared = prepare_jets(jets[:7], config)
+    cached = pad_batch(prepared)
+    for field in ("features", "padding", "groups", "hints", "labels"):
+        assert np.array_equal(getattr(raw, field), getattr(cached, field)), field
+    # prepared jets pass through a second preparation unchanged (no recomputation)
+    assert all(a is b for a, b in zip(prepare_jets(prepared, config), prepared, strict=True))
+    no_subjets = prepare_jets(jets[:3], config, with_subjets=False)
+    assert all(int(p.groups.max()) == -1 for p in no_subjets)

@@ -81,3 +81,14 @@ def test_report_runs_every_model(jets, tmp_path):
     )
     assert set(report["summary"]) == set(MODELS)
     assert (tmp_path / "roc.png").exists() and (tmp_path / "report.md").read_text().startswith("| model")
+
+
+def test_jet_jepa_refuses_jets_prepared_without_subjets(jets, tmp_path):
+    from jets.features import prepare_jets
+    from symtok.errors import SymtokError
+
+    train, _ = jets
+    config = TaggerConfig(dim=16, depth=1, heads=2)
+    prepared = prepare_jets(train[:20], config.features, with_subjets=False)
+    with pytest.raises(SymtokError, match="subjets"):
+        pretrain_jepa(prepared, config, TrainConfig(steps=1, batch_size=8, progress=False), tmp_path)

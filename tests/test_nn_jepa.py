@@ -16,6 +16,7 @@ from symtok.nn.jepa import (
     gather_positions,
     scatter_positions,
     span_jepa_loss,
+    variance_covariance,
 )
 from symtok.nn.masks import span_mask
 from symtok.nn.train import TrainConfig, fit
@@ -127,3 +128,43 @@ def test_collapse_monitors_detect_collapse():
     collapsed = torch.randn(1, 32).expand(64, 32) + 1e-6 * torch.randn(64, 32)
     assert embedding_std(healthy) > 10 * embedding_std(collapsed)
     assert effective_rank(healthy) > 20 and effective_rank(collapsed) < 2
+
+
+def test_variance_covariance_terms_grow_with_collapse():
+    torch.manual_seed(0)
+    whitened = torch.randn(4096, 16)
+    collapsed = torch.randn(1, 16).expand(4096, 16) + 1e-3 * torch.randn(4096, 16)
+    correlated = torch.randn(4096, 1).expand(4096, 16) + 0.1 * torch.randn(4096, 16)
+    v_white, c_white = variance_covariance(whitened)
+    v_coll, _ = variance_covariance(collapsed)
+    _, c_corr = variance_covariance(correlated)
+    assert float(v_white) < 0.05 and float(c_white) < 0.05
+    assert float(v_coll) > 0.95  # every dimension's std is ~0: the hinge is ~1
+    assert float(c_corr) > 100 * float(c_white)
+
+
+def test_variance_term_spreads_embeddings_in_training():
+    """Gradient steps on the variance term alone push a collapsed batch apart."""
+    torch.manual_seed(0)
+    z = (torch.randn(1, 8) + 1e-2 * torch.randn(64, 8)).requires_grad_(True)
+    opt = torch.optim.SGD([z], lr=20.0)
+    before = float(variance_covariance(z)[0])
+    for _ in range(50):
+        opt.zero_grad()
+        variance_covariance(z)[0].backward()
+        opt.step()
+    assert float(variance_covariance(z)[0]) < 0.5 * before
+
+
+def test_jepa_adds_regularisers_only_when_weighted():
+    torch.manual_seed(0)
+    x = torch.randint(6, 100, (4, 12))
+    mask = torch.zeros(4, 12, dtype=torch.bool)
+    mask[:, 3:6] = True
+    plain = small_jepa()(x, mask)
+    assert "variance_loss" not in plain.metrics
+    torch.manual_seed(0)
+    model = small_jepa(variance_weight=1.0, covariance_weight=0.5)
+    out = model(x, mask)
+    expected = out.metrics["latent_loss"] + out.metrics["variance_loss"] + 0.5 * out.metrics["covariance_loss"]
+    assert abs(float(out.loss) - expected) < 1e-5

@@ -40,6 +40,9 @@ class JEPAConfig:
     jepa_max_span_frac: float = 0.5
     jepa_start_frac: float = 0.0
     jepa_layer: int = -1
+    # VICReg-style anti-collapse terms on the context encoder's pooled embeddings (0 = off, no cost)
+    variance_weight: float = 0.0
+    covariance_weight: float = 0.0
 
 
 @dataclass
@@ -89,6 +92,20 @@ def effective_rank(z: Tensor) -> float:
     s = torch.linalg.svdvals(z.detach().float())
     p = s / s.sum().clamp_min(1e-12) + 1e-12
     return float(torch.exp(-(p * p.log()).sum()))
+
+
+def variance_covariance(z: Tensor, eps: float = 1e-4) -> tuple[Tensor, Tensor]:
+    """VICReg's regularisers (Bardes et al. 2022) of a (B, D) batch: the hinge mean(relu(1 - std_d))
+    that keeps every dimension's spread up, and the summed squared off-diagonal covariance / D that
+    decorrelates dimensions. Both are 0 for a whitened batch and grow as the embedding collapses."""
+    if z.shape[0] < 2:
+        return z.sum() * 0.0, z.sum() * 0.0
+    z = z.float() - z.float().mean(dim=0)
+    std = torch.sqrt(z.var(dim=0) + eps)
+    variance = F.relu(1.0 - std).mean()
+    cov = (z.T @ z) / (z.shape[0] - 1)
+    off = cov - torch.diag(torch.diag(cov))
+    return variance, off.pow(2).sum() / z.shape[1]
 
 
 def span_jepa_loss(hidden: Tensor, lengths: Tensor, max_span_frac: float, generator: torch.Generator) -> Tensor:
@@ -209,6 +226,11 @@ class JEPA(nn.Module):
             loss = loss + self.config.jepa_lambda * span
             metrics["span_loss"] = float(span.detach())
         pooled = context.pooled
+        if self.config.variance_weight or self.config.covariance_weight:
+            variance, covariance = variance_covariance(pooled)
+            loss = loss + self.config.variance_weight * variance + self.config.covariance_weight * covariance
+            metrics["variance_loss"] = float(variance.detach())
+            metrics["covariance_loss"] = float(covariance.detach())
         metrics["embedding_std"] = embedding_std(pooled)
         metrics["effective_rank"] = effective_rank(pooled)
         metrics["target_fraction"] = float(target_mask.sum() / (~padding_mask).sum().clamp_min(1))
@@ -223,4 +245,12 @@ def cosine_schedule(step: int, total: int, warmup: int, min_ratio: float = 0.0) 
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
-__all__ = ["JEPA", "EncoderConfig", "JEPAConfig", "JEPAOutput", "cosine_schedule", "gather_positions"]
+__all__ = [
+    "JEPA",
+    "EncoderConfig",
+    "JEPAConfig",
+    "JEPAOutput",
+    "cosine_schedule",
+    "gather_positions",
+    "variance_covariance",
+]
