@@ -212,6 +212,34 @@ def jets_evaluate(
         )
 
 
+@jets_app.command("probe")
+def jets_probe(
+    data: Annotated[Path, typer.Argument(help="Parquet from `symtok jets generate`")],
+    pretrained: Annotated[Path, typer.Option(help="jet JEPA checkpoint (`symtok jets pretrain`)")],
+    jets: Annotated[int, typer.Option("--jets", min=10, help="probe training and test jets (each)")] = 5000,
+) -> None:
+    """Linear-probe AUC of frozen pooled embeddings: the JEPA-pretrained encoder vs the same encoder at random init."""
+    import pyarrow.parquet as pq
+    import torch
+
+    from jets.report import split
+    from jets.task import JetTagger, linear_probe, load_pretrained, pretrained_config
+
+    train, test = split(list(pq.read_table(data).to_pandas().itertuples()), 0.25, 0)
+    train, test = train[:jets], test[:jets]
+    config = pretrained_config(pretrained)
+    torch.manual_seed(0)
+    random_init = JetTagger(config)
+    torch.manual_seed(0)
+    tagger = JetTagger(config)
+    load_pretrained(tagger, pretrained)
+    before, after = linear_probe(random_init, train, test), linear_probe(tagger, train, test)
+    out.print(
+        f"linear probe on {len(train)} + {len(test)} jets: AUC {before:.4f} at random init, {after:.4f} JEPA-pretrained",
+        markup=False,
+    )
+
+
 @jets_app.command("report")
 def jets_report(
     data: Annotated[Path, typer.Argument(help="Parquet from `symtok jets generate`")],

@@ -20,6 +20,7 @@ from jets.task import (
     JetTagger,
     TaggerConfig,
     jet_jepa_config,
+    linear_probe,
     load_pretrained,
     pretrain_jepa,
     scores,
@@ -79,6 +80,17 @@ def run_report(
         out / "jepa",
         jepa=jepa,
     )
+    torch.manual_seed(0)
+    random_init = JetTagger(config)
+    torch.manual_seed(0)
+    pretrained = JetTagger(config)
+    load_pretrained(pretrained, jepa_checkpoint)
+    n_probe = min(len(prepared), len(test_prepared), 5000)
+    probe = {
+        "jets": n_probe,
+        "random_init_auc": linear_probe(random_init, prepared[:n_probe], test_prepared[:n_probe]),
+        "jepa_auc": linear_probe(pretrained, prepared[:n_probe], test_prepared[:n_probe]),
+    }
     results: dict[str, dict[str, list[dict[str, float]]]] = {m: {} for m in MODELS}
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     bar = _bar(len(fractions) * seeds, progress)
@@ -138,6 +150,7 @@ def run_report(
         "lr": lr,
         "jepa": asdict(jepa or jet_jepa_config(config)),
         "jepa_final": _last_record(out / "jepa" / "metrics.jsonl"),
+        "linear_probe": probe,
         "seconds": round(time.perf_counter() - started, 1),
         "tagger": asdict(config),
         "results": results,

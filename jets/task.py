@@ -134,6 +134,35 @@ def scores(model: nn.Module, jets: list[Any], features: FeatureConfig, batch_siz
     return np.concatenate(out)
 
 
+@torch.no_grad()
+def embeddings(tagger: JetTagger, jets: list[Any], batch_size: int = 256) -> np.ndarray:
+    """The encoder's pooled embeddings (B, dim) of ``jets``, frozen (no head)."""
+    tagger.eval()
+    prepared = prepare_jets(jets, tagger.config.features, with_subjets=False)
+    out = []
+    for start in range(0, len(prepared), batch_size):
+        t = _tensors(pad_batch(prepared[start : start + batch_size]))
+        out.append(tagger.encoder(t["features"], t["padding"]).pooled.numpy())
+    return np.concatenate(out)
+
+
+def linear_probe(tagger: JetTagger, train: list[Any], test: list[Any]) -> float:
+    """Test AUC of a logistic regression on the frozen, standardised pooled embeddings: the usual
+    measure of what self-supervised pretraining put into the representation (no fine-tuning)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import StandardScaler
+
+    z_train, z_test = embeddings(tagger, train), embeddings(tagger, test)
+    y_train = np.array([int(j.label) for j in train])
+    y_test = np.array([int(j.label) for j in test])
+    if len(set(y_train.tolist())) < 2 or len(set(y_test.tolist())) < 2:
+        raise SymtokError("a linear probe needs jets of both labels in its training and test sets")
+    scaler = StandardScaler().fit(z_train)
+    clf = LogisticRegression(max_iter=2000).fit(scaler.transform(z_train), y_train)
+    return float(roc_auc_score(y_test, clf.predict_proba(scaler.transform(z_test))[:, 1]))
+
+
 def evaluate(model: nn.Module, jets: list[Any], features: FeatureConfig) -> TaggingMetrics:
     return tagging_metrics(np.array([int(j.label) for j in jets]), scores(model, jets, features))
 
@@ -207,8 +236,10 @@ __all__ = [
     "DeepSets",
     "JetTagger",
     "TaggerConfig",
+    "embeddings",
     "evaluate",
     "jet_jepa_config",
+    "linear_probe",
     "masked_mean",
     "pretrain_jepa",
     "pretrained_config",

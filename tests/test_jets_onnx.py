@@ -78,3 +78,47 @@ def test_finetune_evaluate_export_commands(tmp_path):
         ).stdout
     )
     assert onnx_metrics["auc"] == pytest.approx(torch_metrics["auc"], abs=1e-3)
+
+
+def test_pretrain_with_pid_probe_and_mismatched_finetune(tmp_path):
+    data = tmp_path / "top.parquet"
+    generate_jets("top", 120, data, seed=5)
+    runner = CliRunner()
+    pre = runner.invoke(app, ["jets", "pretrain", str(data), "-o", str(tmp_path / "jepa"), "--steps", "3", "--pid"])
+    assert pre.exit_code == 0, pre.output
+    probe = runner.invoke(app, ["jets", "probe", str(data), "--pretrained", str(tmp_path / "jepa"), "--jets", "30"])
+    assert probe.exit_code == 0, probe.output
+    aucs = [float(w.rstrip(",")) for w in probe.stdout.split() if w.rstrip(",").replace(".", "", 1).isdigit()]
+    assert len(aucs) >= 2 and all(0.0 <= a <= 1.0 for a in aucs[-2:])
+    # the tagger takes the pretrained configuration (PID features); another attention cannot load it
+    ft = runner.invoke(
+        app,
+        [
+            "jets",
+            "finetune",
+            str(data),
+            "-o",
+            str(tmp_path / "t"),
+            "--steps",
+            "2",
+            "--pretrained",
+            str(tmp_path / "jepa"),
+        ],
+    )
+    assert ft.exit_code == 0, ft.output
+    assert load_tagger(tmp_path / "t").config.features.use_pid
+    bad = runner.invoke(
+        app,
+        [
+            "jets",
+            "finetune",
+            str(data),
+            "-o",
+            str(tmp_path / "u"),
+            "--pretrained",
+            str(tmp_path / "jepa"),
+            "--attention",
+            "softmax",
+        ],
+    )
+    assert bad.exit_code == 2 and "pretrained with attention=fast" in bad.output

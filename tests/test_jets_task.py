@@ -10,6 +10,7 @@ import torch
 
 from jets.generate import generate_jets
 from jets.task import DeepSets, JetTagger, TaggerConfig, evaluate, load_pretrained, pretrain_jepa, train_classifier
+from symtok.errors import SymtokError
 from symtok.nn.train import TrainConfig
 
 
@@ -58,7 +59,7 @@ def test_jet_jepa_pretrains_and_loads(jets, tmp_path):
         train, config, TrainConfig(steps=8, batch_size=16, log_every=4, progress=False), tmp_path / "jepa"
     )
     log = [json.loads(line) for line in (tmp_path / "jepa" / "metrics.jsonl").read_text().splitlines()]
-    assert {"latent_loss", "embedding_std", "effective_rank"} <= set(log[-1])
+    assert {"latent_loss", "embedding_std", "effective_rank", "centered_rank"} <= set(log[-1])
     tagger = JetTagger(config)
     before = tagger.encoder.embed.weight.clone()
     load_pretrained(tagger, ckpt)
@@ -85,10 +86,23 @@ def test_report_runs_every_model(jets, tmp_path):
 
 def test_jet_jepa_refuses_jets_prepared_without_subjets(jets, tmp_path):
     from jets.features import prepare_jets
-    from symtok.errors import SymtokError
 
     train, _ = jets
     config = TaggerConfig(dim=16, depth=1, heads=2)
     prepared = prepare_jets(train[:20], config.features, with_subjets=False)
     with pytest.raises(SymtokError, match="subjets"):
         pretrain_jepa(prepared, config, TrainConfig(steps=1, batch_size=8, progress=False), tmp_path)
+
+
+def test_linear_probe_reads_frozen_embeddings(jets):
+    from jets.task import embeddings, linear_probe
+
+    train, test = jets
+    torch.manual_seed(0)
+    tagger = JetTagger(TaggerConfig(dim=16, depth=1, heads=2))
+    z = embeddings(tagger, test)
+    assert z.shape == (len(test), 16)
+    # top vs QCD differ so much in multiplicity and spread that even random pooled features separate them
+    assert linear_probe(tagger, train, test) > 0.6
+    with pytest.raises(SymtokError, match="both labels"):
+        linear_probe(tagger, [j for j in train if j.label == 1], test)

@@ -5,7 +5,9 @@ positions are removed, not replaced); a frozen EMA copy of it encodes the whole 
 layer-normalised states are the targets; a narrow predictor (the same Encoder class, continuous
 input) receives the context states plus a learned mask vector at every target position and
 predicts the targets. Collapse monitors: per-dimension std of normalised embeddings and the
-effective rank (RankMe, Garrido et al. 2023).
+effective rank (RankMe, Garrido et al. 2023), and the effective rank after removing the batch mean
+(``centered_rank``): mean-pooled embeddings share a large common direction, so the first two stay
+low even for a randomly initialised encoder whose embeddings a linear probe can still separate.
 
 Optional auxiliary span loss for token models (weight ``jepa_lambda``; 0 costs nothing): with
 hidden states h of one sequence and a sampled span [a, b), context = (h[a-1] - h[0]) +
@@ -233,6 +235,7 @@ class JEPA(nn.Module):
             metrics["covariance_loss"] = float(covariance.detach())
         metrics["embedding_std"] = embedding_std(pooled)
         metrics["effective_rank"] = effective_rank(pooled)
+        metrics["centered_rank"] = effective_rank(pooled - pooled.mean(dim=0))
         metrics["target_fraction"] = float(target_mask.sum() / (~padding_mask).sum().clamp_min(1))
         return JEPAOutput(loss, metrics, pooled)
 
