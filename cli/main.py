@@ -59,7 +59,9 @@ def jets_generate(
 
     report = generate_jets(kind, n, output, workers=workers, seed=seed, append=append, progress=progress)
     out.print(
-        f"{report.jets} jets in {report.seconds:.1f} s ({report.jets_per_second:.1f} jets/s); {report.written} in {report.output}",
+        f"{report.jets} jets in {report.seconds:.1f} s ({report.jets_per_second:.1f} jets/s)"
+        + (f", {report.resumed_chunks} chunks from an interrupted run" if report.resumed_chunks else "")
+        + f"; {report.written} in {report.output}",
         markup=False,
     )
 

@@ -9,7 +9,8 @@
   and its three decay quarks within Delta R < 0.8 of the jet axis.
 
 Each chunk of events has its own seed (seed, chunk), so runs are reproducible, workers never
-repeat events and ``append`` continues with new chunks.
+repeat events and ``append`` continues with new chunks. Finished chunks are written as part files
+beside the output until it is complete, so an interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -193,9 +194,22 @@ def generate_chunk(kind: str, label: int, seed: int, chunk: int, jets: int = CHU
     return rows
 
 
-def _task(args: tuple[str, int, int, int, int]) -> list[dict]:
-    kind, label, seed, chunk, jets = args
-    return generate_chunk(kind, label, seed, chunk, jets)
+def _part_path(parts: Path, task: tuple[str, int, int, int, int]) -> Path:
+    kind, label, seed, chunk, jets = task
+    return parts / f"{kind}-label{label}-seed{seed}-chunk{chunk}-n{jets}.parquet"
+
+
+def _task(args: tuple[Path, tuple[str, int, int, int, int]]) -> Path:
+    """Generate one chunk and write it, atomically, as its own part file (so a killed run resumes)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts, task = args
+    path = _part_path(parts, task)
+    table = pa.Table.from_pylist(generate_chunk(*task))
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return path
 
 
 @dataclass(frozen=True)
@@ -204,6 +218,7 @@ class JetReport:
     written: int
     seconds: float
     output: str
+    resumed_chunks: int = 0
 
     @property
     def jets_per_second(self) -> float:
@@ -221,7 +236,10 @@ def generate_jets(
     progress: bool = False,
 ) -> JetReport:
     """Write ``n`` jets (half of each label) of ``kind`` to Parquet, atomically; ``append`` adds new
-    chunks after those already in the file (never repeating a (seed, chunk))."""
+    chunks after those already in the file (never repeating a (seed, chunk)).
+
+    Each finished chunk is kept in ``OUTPUT.parts/`` until the output is written, so running the same
+    command again after an interruption generates only the missing chunks (``resumed_chunks``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -239,28 +257,36 @@ def generate_jets(
         for k in range(chunks):
             size = min(CHUNK, per_label - k * CHUNK)
             tasks.append((kind, label, seed, first_chunk + k, size))
+    parts = out.with_name(out.name + ".parts")
+    parts.mkdir(parents=True, exist_ok=True)
+    todo = [t for t in tasks if not _part_path(parts, t).exists()]
     started = time.perf_counter()
-    rows: list[dict] = []
-    if workers > 1:
+    jobs = [(parts, t) for t in todo]
+    done = len(tasks) - len(todo)
+    if workers > 1 and len(jobs) > 1:
         ctx = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
-        with ctx.Pool(workers) as pool:
-            for chunk_rows in _bar(pool.imap(_task, tasks), len(tasks), progress):
-                rows.extend(chunk_rows)
+        with ctx.Pool(min(workers, len(jobs))) as pool:
+            for _ in _bar(pool.imap_unordered(_task, jobs), len(tasks), done, progress):
+                pass
     else:
-        for chunk_rows in _bar(map(_task, tasks), len(tasks), progress):
-            rows.extend(chunk_rows)
+        for _ in _bar(map(_task, jobs), len(tasks), done, progress):
+            pass
     seconds = time.perf_counter() - started
-    table = pa.Table.from_pylist(rows)
+    table = pa.concat_tables([pq.read_table(_part_path(parts, t)) for t in tasks])
     if existing is not None:
         table = pa.concat_tables([existing, table.cast(existing.schema)])
     with atomic_path(out) as tmp:
         pq.write_table(table, tmp)
-    return JetReport(len(rows), table.num_rows, seconds, str(out))
+    for t in tasks:
+        _part_path(parts, t).unlink()
+    if not any(parts.iterdir()):
+        parts.rmdir()
+    return JetReport(sum(t[4] for t in todo), table.num_rows, seconds, str(out), resumed_chunks=done)
 
 
-def _bar(items, total: int, enabled: bool):
+def _bar(items, total: int, done: int, enabled: bool):
     if not enabled:
         return items
     from tqdm import tqdm
 
-    return tqdm(items, total=total, unit="chunk", desc="jets", dynamic_ncols=True)
+    return tqdm(items, total=total, initial=done, unit="chunk", desc="jets", dynamic_ncols=True)

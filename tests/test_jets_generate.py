@@ -73,3 +73,30 @@ def test_seeds_reproduce_and_append_adds_new_chunks(tmp_path):
     assert not table.duplicated(subset=["label", "seed", "chunk", "event"]).any()
     with pytest.raises(SymtokError, match="kind must be"):
         generate_jets("zz", 10, tmp_path / "x.parquet")
+
+
+def test_an_interrupted_run_resumes_from_its_finished_chunks(tmp_path, monkeypatch):
+    import jets.generate as generate
+
+    monkeypatch.setattr(generate, "CHUNK", 5)
+    reference = tmp_path / "ref.parquet"
+    generate_jets("qg", 20, reference, seed=4)  # 2 chunks of 5 per label
+    out = tmp_path / "run.parquet"
+    calls = []
+    real = generate.generate_chunk
+
+    def flaky(kind, label, seed, chunk, jets):
+        calls.append((label, chunk))
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # killed while generating the third chunk
+        return real(kind, label, seed, chunk, jets)
+
+    monkeypatch.setattr(generate, "generate_chunk", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        generate_jets("qg", 20, out, seed=4)
+    assert not out.exists() and len(list((tmp_path / "run.parquet.parts").iterdir())) == 2
+    calls.clear()
+    report = generate_jets("qg", 20, out, seed=4)
+    assert report.resumed_chunks == 2 and len(calls) == 2 and report.jets == 10
+    assert pq.read_table(out).equals(pq.read_table(reference))  # same jets, same order as an uninterrupted run
+    assert not (tmp_path / "run.parquet.parts").exists()
