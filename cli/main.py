@@ -75,6 +75,9 @@ def jets_pretrain(
     steps: Annotated[int, typer.Option(min=1)] = 200,
     lr: Annotated[float, typer.Option(min=0.0)] = 1e-3,
     pid: Annotated[bool, typer.Option("--pid", help="add particle-type one-hots and charge")] = False,
+    max_constituents: Annotated[
+        int, typer.Option("--max-constituents", min=1, help="hardest constituents kept per jet")
+    ] = 128,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Jet JEPA on the training split: whole C/A subjets are the targets, their axes the predictor's hints."""
@@ -88,7 +91,7 @@ def jets_pretrain(
     train, _ = split(list(pq.read_table(data).to_pandas().itertuples()), 0.25, 0)
     ckpt = pretrain_jepa(
         train,
-        TaggerConfig(features=FeatureConfig(max_constituents=64, use_pid=pid)),
+        TaggerConfig(features=FeatureConfig(max_constituents=max_constituents, use_pid=pid)),
         TrainConfig(
             steps=steps,
             batch_size=min(64, len(train)),
@@ -113,6 +116,9 @@ def jets_finetune(
     steps: Annotated[int, typer.Option(min=1)] = 600,
     attention: Annotated[str | None, typer.Option(help="fast | softmax (default: fast, or the pretrained one)")] = None,
     pid: Annotated[bool, typer.Option("--pid", help="add particle-type one-hots and charge")] = False,
+    max_constituents: Annotated[
+        int, typer.Option("--max-constituents", min=1, help="hardest constituents kept per jet")
+    ] = 128,
     pretrained: Annotated[
         Path | None,
         typer.Option(help="jet JEPA checkpoint (`symtok jets pretrain`); the tagger takes its configuration"),
@@ -148,7 +154,9 @@ def jets_finetune(
                 "fine-tune with the same settings"
             )
     else:
-        config = TaggerConfig(features=FeatureConfig(max_constituents=64, use_pid=pid), attention=attention or "fast")
+        config = TaggerConfig(
+            features=FeatureConfig(max_constituents=max_constituents, use_pid=pid), attention=attention or "fast"
+        )
     model = JetTagger(config)
     if pretrained is not None:
         load_pretrained(model, pretrained)
@@ -252,6 +260,9 @@ def jets_report(
     pretrain_lr: Annotated[float, typer.Option(min=0.0, help="jet JEPA learning rate")] = 1e-3,
     lr: Annotated[float, typer.Option(min=0.0, help="fine-tuning learning rate")] = 2e-3,
     pid: Annotated[bool, typer.Option("--pid", help="add particle-type one-hots and charge")] = False,
+    max_constituents: Annotated[
+        int, typer.Option("--max-constituents", min=1, help="hardest constituents kept per jet")
+    ] = 128,
 ) -> None:
     """Observables, Deep Sets, Encoder from scratch and JEPA-pretrained at 10% and 100% labels, over seeds."""
     import pyarrow.parquet as pq
@@ -264,7 +275,7 @@ def jets_report(
     report = run_report(
         jets,
         output,
-        config=TaggerConfig(features=FeatureConfig(max_constituents=64, use_pid=pid)),
+        config=TaggerConfig(features=FeatureConfig(max_constituents=max_constituents, use_pid=pid)),
         seeds=seeds,
         steps=steps,
         pretrain_steps=pretrain_steps,

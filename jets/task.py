@@ -26,7 +26,7 @@ from symtok.nn.train import StepInfo, TrainConfig, fit
 
 @dataclass(frozen=True)
 class TaggerConfig:
-    features: FeatureConfig = field(default_factory=lambda: FeatureConfig(max_constituents=64))
+    features: FeatureConfig = field(default_factory=FeatureConfig)
     dim: int = 64
     depth: int = 2
     heads: int = 4
