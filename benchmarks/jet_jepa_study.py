@@ -2,7 +2,7 @@
 embeddings after pretraining, against the same encoder at random initialisation.
 
     symtok jets generate --kind qg --n 40000 -o qg.parquet --workers 2
-    python benchmarks/jet_jepa_study.py qg.parquet --steps 600 --variants plain,vicreg,vicreg-light
+    python benchmarks/jet_jepa_study.py qg.parquet --steps 600 --variants plain,vicreg,vicreg-light [--max-constituents 64]
 
 Every variant pretrains on the training split (75%, the split of `symtok jets report`) from the
 same seed; the probe is a logistic regression on 5,000 training and 5,000 test jets.
@@ -38,6 +38,7 @@ def main() -> None:
     ap.add_argument("--variants", default="plain,vicreg")
     ap.add_argument("--probe-jets", type=int, default=5000)
     ap.add_argument("--no-pid", action="store_true")
+    ap.add_argument("--max-constituents", type=int, default=128)
     ap.add_argument("--json")
     args = ap.parse_args()
 
@@ -52,7 +53,7 @@ def main() -> None:
     from symtok.nn.train import TrainConfig
 
     train, test = split(list(pq.read_table(args.data).to_pandas().itertuples()), 0.25, 0)
-    config = TaggerConfig(features=FeatureConfig(max_constituents=64, use_pid=not args.no_pid))
+    config = TaggerConfig(features=FeatureConfig(max_constituents=args.max_constituents, use_pid=not args.no_pid))
     prepared = prepare_jets(train, config.features, with_subjets=True, progress=True)
     probe_train = prepared[: args.probe_jets]
     probe_test = prepare_jets(test[: args.probe_jets], config.features, with_subjets=False)

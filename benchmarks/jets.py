@@ -150,6 +150,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=5, help="optimizer steps per timed window")
     ap.add_argument("--windows", type=int, default=5)
     ap.add_argument("--pid", action="store_true", help="particle-type one-hots in the features")
+    ap.add_argument("--max-constituents", type=int, default=128)
     ap.add_argument("--skip-generation", action="store_true")
     ap.add_argument("--plot")
     ap.add_argument("--json")
@@ -172,8 +173,8 @@ def main() -> None:
                 f"{r['kind']:4} label {r['label']}  {r['events_per_s']:7.1f} events/s  {r['jets_per_s']:6.1f} jets/s  acceptance {r['acceptance']:.3f}"
             )
     jets = _load(args.data, args.jets)
-    config = TaggerConfig(features=FeatureConfig(max_constituents=64, use_pid=args.pid))
-    print(f"## feature preparation, {len(jets)} jets, up to 64 constituents")
+    config = TaggerConfig(features=FeatureConfig(max_constituents=args.max_constituents, use_pid=args.pid))
+    print(f"## feature preparation, {len(jets)} jets, up to {args.max_constituents} constituents")
     report["preparation"] = preparation(jets, config)
     for k, v in report["preparation"].items():
         print(f"{k:14} {v:8.0f} jets/s")
