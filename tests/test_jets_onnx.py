@@ -122,3 +122,32 @@ def test_pretrain_with_pid_probe_and_mismatched_finetune(tmp_path):
         ],
     )
     assert bad.exit_code == 2 and "pretrained with attention=fast" in bad.output
+
+
+def test_report_command_writes_every_artifact(tmp_path):
+    data = tmp_path / "top.parquet"
+    generate_jets("top", 160, data, seed=6)
+    result = CliRunner().invoke(
+        app,
+        [
+            "jets",
+            "report",
+            str(data),
+            "-o",
+            str(tmp_path / "report"),
+            "--seeds",
+            "1",
+            "--steps",
+            "3",
+            "--pretrain-steps",
+            "2",
+            "--max-constituents",
+            "32",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert metrics["train_jets"] + metrics["test_jets"] == 160
+    assert metrics["tagger"]["features"]["max_constituents"] == 32
+    assert 0.0 <= metrics["linear_probe"]["jepa_auc"] <= 1.0
+    assert (tmp_path / "report" / "roc.png").exists() and "| Deep Sets |" in result.stdout
