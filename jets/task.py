@@ -6,6 +6,7 @@ Attention, the encoder, JEPA and the training loop come from symtok.nn; only the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,24 +127,22 @@ def train_classifier(
 def scores(model: nn.Module, jets: list[Any], features: FeatureConfig, batch_size: int = 128) -> np.ndarray:
     """Signal probabilities of ``jets``."""
     model.eval()
+    batches = _batches(jets, features, batch_size)
+    return np.concatenate([torch.sigmoid(model(t["features"], t["padding"])).numpy() for t in batches])
+
+
+def _batches(jets: list[Any], features: FeatureConfig, batch_size: int) -> Iterator[dict[str, Tensor]]:
     prepared = prepare_jets(jets, features, with_subjets=False)
-    out = []
     for start in range(0, len(prepared), batch_size):
-        t = _tensors(pad_batch(prepared[start : start + batch_size]))
-        out.append(torch.sigmoid(model(t["features"], t["padding"])).numpy())
-    return np.concatenate(out)
+        yield _tensors(pad_batch(prepared[start : start + batch_size]))
 
 
 @torch.no_grad()
 def embeddings(tagger: JetTagger, jets: list[Any], batch_size: int = 256) -> np.ndarray:
     """The encoder's pooled embeddings (B, dim) of ``jets``, frozen (no head)."""
     tagger.eval()
-    prepared = prepare_jets(jets, tagger.config.features, with_subjets=False)
-    out = []
-    for start in range(0, len(prepared), batch_size):
-        t = _tensors(pad_batch(prepared[start : start + batch_size]))
-        out.append(tagger.encoder(t["features"], t["padding"]).pooled.numpy())
-    return np.concatenate(out)
+    batches = _batches(jets, tagger.config.features, batch_size)
+    return np.concatenate([tagger.encoder(t["features"], t["padding"]).pooled.numpy() for t in batches])
 
 
 def linear_probe(tagger: JetTagger, train: list[Any], test: list[Any]) -> float:
