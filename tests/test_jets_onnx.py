@@ -41,27 +41,26 @@ def test_wrong_checkpoint_kind(tmp_path):
         load_tagger(tmp_path / "x")
 
 
+def _finetune(runner, data, out, *options):
+    return runner.invoke(app, ["jets", "finetune", str(data), "-o", str(out), *options])
+
+
 def test_finetune_evaluate_export_commands(tmp_path):
     data = tmp_path / "top.parquet"
     generate_jets("top", 120, data, seed=9)
     runner = CliRunner()
     pre = runner.invoke(app, ["jets", "pretrain", str(data), "-o", str(tmp_path / "jepa"), "--steps", "3"])
     assert pre.exit_code == 0, pre.output
-    ft = runner.invoke(
-        app,
-        [
-            "jets",
-            "finetune",
-            str(data),
-            "-o",
-            str(tmp_path / "tagger"),
-            "--steps",
-            "20",
-            "--pretrained",
-            str(tmp_path / "jepa" / "checkpoint"),
-            "--label-fraction",
-            "0.5",
-        ],
+    ft = _finetune(
+        runner,
+        data,
+        tmp_path / "tagger",
+        "--steps",
+        "20",
+        "--pretrained",
+        str(tmp_path / "jepa" / "checkpoint"),
+        "--label-fraction",
+        "0.5",
     )
     assert ft.exit_code == 0, ft.output
     assert "AUC" in ft.stdout
@@ -91,36 +90,10 @@ def test_pretrain_with_pid_probe_and_mismatched_finetune(tmp_path):
     aucs = [float(w.rstrip(",")) for w in probe.stdout.split() if w.rstrip(",").replace(".", "", 1).isdigit()]
     assert len(aucs) >= 2 and all(0.0 <= a <= 1.0 for a in aucs[-2:])
     # the tagger takes the pretrained configuration (PID features); another attention cannot load it
-    ft = runner.invoke(
-        app,
-        [
-            "jets",
-            "finetune",
-            str(data),
-            "-o",
-            str(tmp_path / "t"),
-            "--steps",
-            "2",
-            "--pretrained",
-            str(tmp_path / "jepa"),
-        ],
-    )
+    ft = _finetune(runner, data, tmp_path / "t", "--steps", "2", "--pretrained", str(tmp_path / "jepa"))
     assert ft.exit_code == 0, ft.output
     assert load_tagger(tmp_path / "t").config.features.use_pid
-    bad = runner.invoke(
-        app,
-        [
-            "jets",
-            "finetune",
-            str(data),
-            "-o",
-            str(tmp_path / "u"),
-            "--pretrained",
-            str(tmp_path / "jepa"),
-            "--attention",
-            "softmax",
-        ],
-    )
+    bad = _finetune(runner, data, tmp_path / "u", "--pretrained", str(tmp_path / "jepa"), "--attention", "softmax")
     assert bad.exit_code == 2 and "pretrained with attention=fast" in bad.output
 
 
