@@ -2,7 +2,8 @@
 elements (an independent numeric evaluator from explicit spinors, polarisations and colour
 matrices), built on the symbolic core of ``symtok``."""
 
-from amplitudes.particles import PARTICLES, Particle, particle
-from amplitudes.process import Process, enumerate_processes
+from amplitudes.physics.particles import PARTICLES, Particle, particle
+from amplitudes.physics.process import Process
+from amplitudes.physics.theory import enumerate_processes
 
 __all__ = ["PARTICLES", "Particle", "Process", "enumerate_processes", "particle"]

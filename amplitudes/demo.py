@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from amplitudes.generate import generate
-from amplitudes.predict import Prediction, default_model_dir, predict
+from amplitudes.learn.predict import Prediction, default_model_dir, predict
 from symtok.roundtrip import RoundTripReport, roundtrip_file
 
 DEMO_PROCESSES = ("e+ e- > mu+ mu-", "e- a > e- a", "e+ e- > e+ e-", "e+ e- > a a")

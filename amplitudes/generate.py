@@ -10,13 +10,13 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from amplitudes.construct import IndexFactory, diagram_amplitudes
-from amplitudes.diagrams import Diagram, diagrams
-from amplitudes.me2 import symbolic
-from amplitudes.process import Process, enumerate_processes
-from amplitudes.traces import _roles
-from symtok.atomic import atomic_path
+from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
+from amplitudes.physics.diagrams import Diagram, diagrams
+from amplitudes.physics.me2 import symbolic
+from amplitudes.physics.process import Process, leg_roles
+from amplitudes.physics.theory import enumerate_processes
 from symtok.errors import SymtokError
+from symtok.files import atomic_path
 from symtok.indices import ADJOINT, DIRAC, FUNDAMENTAL, LORENTZ
 from symtok.printer import to_string
 
@@ -41,7 +41,7 @@ class GeneratedRow:
 
 def interaction_field(process: Process, theory: str, factory: IndexFactory) -> str:
     """MARTY's first field: incoming particles, 'to', outgoing, separated by two spaces."""
-    roles = _roles(process)
+    roles = leg_roles(process)
     parts = []
     for n, p in enumerate(process.legs, start=1):
         spin = factory.name(LORENTZ if p.is_vector else DIRAC)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from amplitudes import enumerate_processes
 from amplitudes.generate import generate
-from amplitudes.me2 import me2, symbolic
-from amplitudes.numeric import me2_numeric
+from amplitudes.physics.me2 import me2, symbolic
+from amplitudes.physics.numeric import me2_numeric
+from amplitudes.physics.theory import enumerate_processes
 
 
 def fresh_generate(theory: str, workers: int) -> tuple[float, int, int]:

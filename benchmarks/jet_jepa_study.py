@@ -45,10 +45,12 @@ def main() -> None:
     import pyarrow.parquet as pq
     import torch
 
+    from jets.evaluate import embeddings, linear_probe
     from jets.features import FeatureConfig, prepare_jets
-    from jets.report import split
-    from jets.task import JetTagger, TaggerConfig, embeddings, jet_jepa_config, linear_probe, load_pretrained
-    from jets.task import pretrain_jepa as pretrain
+    from jets.io import split
+    from jets.model import JetTagger, TaggerConfig
+    from jets.train import jet_jepa_config, load_pretrained
+    from jets.train import pretrain_jepa as pretrain
     from symtok.nn.jepa import effective_rank, embedding_std
     from symtok.nn.train import TrainConfig
 

@@ -73,7 +73,8 @@ def training(jets: list, config, batch: int, steps: int, windows: int) -> list[d
     import torch
 
     from jets.features import make_batch, pad_batch, prepare_jets
-    from jets.task import DeepSets, JetTagger, TaggerConfig, jet_jepa_config
+    from jets.model import DeepSets, JetTagger, TaggerConfig
+    from jets.train import jet_jepa_config
     from symtok.nn.encoder import Encoder
     from symtok.nn.jepa import JEPA
     from symtok.nn.masks import group_mask
@@ -159,7 +160,7 @@ def main() -> None:
     import torch
 
     from jets.features import FeatureConfig
-    from jets.task import TaggerConfig
+    from jets.model import TaggerConfig
 
     print(
         f"# {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} ({torch.get_num_threads()} threads)"

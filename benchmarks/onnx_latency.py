@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 import torch
 
-from amplitudes.dataset import KIN_FEATURES
-from amplitudes.export import ExportedRegressor, export_regressor
-from amplitudes.regression import load_regressor
-from symtok.nn.onnx import OnnxModel
+from amplitudes.learn.features import KIN_FEATURES
+from amplitudes.learn.model import load_regressor
+from amplitudes.learn.onnx_export import ExportedRegressor, export_regressor
+from symtok.nn.onnx_export import OnnxModel
 
 
 def timings(fn, repeats: int) -> tuple[float, float]:
@@ -88,9 +88,9 @@ def main() -> None:
 
 
 def jet_rows(tmp: Path, repeats: int, rng: np.random.Generator) -> None:
-    from jets.export import ExportedTagger, export_tagger
     from jets.features import FeatureConfig
-    from jets.task import JetTagger, TaggerConfig, load_tagger, save_tagger
+    from jets.model import JetTagger, TaggerConfig, load_tagger, save_tagger
+    from jets.onnx_export import ExportedTagger, export_tagger
 
     torch.manual_seed(0)
     save_tagger(JetTagger(TaggerConfig(features=FeatureConfig(max_constituents=128))), tmp / "tagger")

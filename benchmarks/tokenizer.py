@@ -28,9 +28,9 @@ from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transfo
 
 import symtok
 from grammar import load_parser
-from symtok.datafiles import Row, encode_file, read_rows
+from symtok.files import data_path
+from symtok.io import Row, encode_file, read_rows
 from symtok.parse import parse_index
-from symtok.paths import data_path
 from symtok.symbols import symbol_for
 from symtok.vocab import Vocab
 

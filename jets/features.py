@@ -9,12 +9,14 @@ from typing import Any
 
 import numpy as np
 
+from symtok.config import Config
+
 BASE_FEATURES = ("log_pt", "log_e", "delta_eta", "delta_phi", "delta_r", "log_pt_rel", "log_e_rel")
 PID_FEATURES = ("charged_hadron", "neutral_hadron", "photon", "electron", "muon", "charge")
 
 
 @dataclass(frozen=True)
-class FeatureConfig:
+class FeatureConfig(Config):
     """How many constituents and subjets to keep, and whether to add particle-type one-hots."""
 
     max_constituents: int = 128

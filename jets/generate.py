@@ -22,8 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from symtok.atomic import atomic_path
 from symtok.errors import SymtokError
+from symtok.files import atomic_path
 
 KINDS = ("qg", "top")
 CHUNK = 200  # jets per seeded chunk (Pythia init is ~0.35 s, so chunks must be large)

@@ -74,7 +74,7 @@ def roc_plot(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str) -> Non
     import matplotlib.pyplot as plt
     from sklearn.metrics import roc_curve
 
-    from symtok.atomic import atomic_path
+    from symtok.files import atomic_path
 
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     for name, (labels, scores) in curves.items():

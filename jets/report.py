@@ -13,32 +13,23 @@ from typing import Any
 import numpy as np
 import torch
 
+from jets.evaluate import linear_probe, scores
 from jets.features import prepare_jets
-from jets.metrics import observable_baseline, roc_plot
-from jets.task import (
-    DeepSets,
-    JetTagger,
-    TaggerConfig,
+from jets.io import split
+from jets.metrics import observable_baseline, roc_plot, tagging_metrics
+from jets.model import DeepSets, JetTagger, TaggerConfig
+from jets.train import (
+    finetune_recipe,
     jet_jepa_config,
-    linear_probe,
     load_pretrained,
     pretrain_jepa,
-    scores,
-    tagging_metrics,
+    pretrain_recipe,
     train_classifier,
 )
-from symtok.atomic import atomic_write_text
+from symtok.files import atomic_write_text, write_json
 from symtok.nn.jepa import JEPAConfig
-from symtok.nn.train import TrainConfig
 
 MODELS = ("observables (gradient boosting)", "Deep Sets", "Encoder, from scratch", "Encoder, JEPA-pretrained")
-
-
-def split(jets: list[Any], test_fraction: float, seed: int) -> tuple[list[Any], list[Any]]:
-    order = list(range(len(jets)))
-    random.Random(seed).shuffle(order)
-    n_test = round(test_fraction * len(jets))
-    return [jets[i] for i in order[n_test:]], [jets[i] for i in order[:n_test]]
 
 
 def run_report(
@@ -69,14 +60,7 @@ def run_report(
     jepa_checkpoint = pretrain_jepa(
         prepared,
         config,
-        TrainConfig(
-            steps=pretrain_steps,
-            batch_size=batch_size,
-            lr=pretrain_lr,
-            warmup_steps=max(1, pretrain_steps // 20),
-            log_every=max(1, pretrain_steps // 20),
-            progress=progress,
-        ),
+        pretrain_recipe(pretrain_steps, batch_size, pretrain_lr, progress=progress),
         out / "jepa",
         jepa=jepa,
     )
@@ -102,15 +86,7 @@ def run_report(
                 range(len(train_all)), max(batch_size, round(fraction * len(train_all)))
             )
             subset = [prepared[i] for i in chosen]
-            train = TrainConfig(
-                steps=steps,
-                batch_size=min(batch_size, len(subset)),
-                lr=lr,
-                warmup_steps=max(1, steps // 20),
-                log_every=max(1, steps // 10),
-                seed=seed,
-                progress=False,
-            )
+            train = finetune_recipe(steps, min(batch_size, len(subset)), seed, lr)
             runs: dict[str, np.ndarray] = {}
             runs[MODELS[0]] = observable_baseline([train_all[i] for i in chosen], test, seed)[1]
             torch.manual_seed(seed)
@@ -156,7 +132,7 @@ def run_report(
         "results": results,
         "summary": summary,
     }
-    atomic_write_text(out / "metrics.json", json.dumps(report, indent=1, default=float) + "\n")
+    write_json(out / "metrics.json", report)
     atomic_write_text(out / "report.md", table(summary) + "\n")
     roc_plot(curves, str(out / "roc.png"))
     return report

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from symtok.datafiles import BadRow, detect_format, read_rows
-from symtok.paths import data_path
+from symtok.explain import TokenizationSteps, tokenization_steps
+from symtok.files import data_path
+from symtok.io import BadRow, detect_format, read_rows
 from symtok.roundtrip import RoundTripReport, roundtrip_file
-from symtok.steps import TokenizationSteps, tokenization_steps
 
 EXAMPLE_FILES = ("qed_rows.txt", "qcd_rows.txt", "prenormalized.csv", "functional.txt")
 

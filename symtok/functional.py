@@ -13,8 +13,8 @@ from lark.exceptions import UnexpectedInput
 from sympy import Add, Expr, Integer, Mul, Pow, S
 
 from grammar import load_parser
+from symtok.diagnostics import error_at, lark_error
 from symtok.errors import ParseError
-from symtok.guards import error_at
 from symtok.indices import DIRAC, LORENTZ, Index
 from symtok.objects import Gamma, MomentumComponent
 from symtok.symbols import symbol_for
@@ -114,14 +114,12 @@ class FunctionalTransformer(Transformer):
 
 
 def parse_functional(text: str) -> Expr:
-    """Parse the functional notation (input already checked by symtok.guards)."""
+    """Parse the functional notation (input already checked by symtok.diagnostics)."""
     parser = load_parser("functional")
     try:
         tree = parser.parse(text)
         result = FunctionalTransformer().transform(tree)
     except UnexpectedInput as err:
-        from symtok.parse import lark_error
-
         raise lark_error(text, err, parser) from None
     except _Fail as err:
         raise error_at(text, err.token.start_pos or 0, err.message) from None

@@ -11,18 +11,20 @@ from functools import lru_cache
 from typing import Any
 
 from lark import Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput
 from sympy import Add, Expr, Integer, Mul, Pow, S
 
 from grammar import load_parser
+from symtok.diagnostics import MAX_CHARS, check_input, error_at, lark_error
 from symtok.errors import ParseError
-from symtok.guards import MAX_CHARS, caret_excerpt, check_input, error_at, position
-from symtok.indices import Index
+from symtok.functional import parse_functional
+from symtok.indices import LORENTZ, Index
 from symtok.objects import (
     TENSOR_BY_HEAD,
     WAVEFUNCTION_BY_SHAPE,
     ColourT,
     Conj,
+    MomentumComponent,
 )
 from symtok.symbols import symbol_for
 
@@ -125,9 +127,6 @@ class MartyTransformer(Transformer):
         return S.ImaginaryUnit if text == "i" else symbol_for(text)
 
     def momentum(self, token: Token) -> Expr:
-        from symtok.indices import LORENTZ
-        from symtok.objects import MomentumComponent
-
         head, rest = token.value.split("_", 1)
         number, index = rest.split("_", 1)
         return MomentumComponent(symbol_for(f"{head}_{number}"), parse_index(index, LORENTZ))
@@ -192,51 +191,8 @@ def _token_error(token: Token, message: str) -> _TokenError:
 
 _TRANSFORMER = MartyTransformer()
 
+
 #: What a person should read for each terminal of the grammars in "expected one of".
-_TERMINAL_NAMES = {
-    "HEAD": "a tensor or wave function like gamma_{",
-    "MOMENTUM_INDEX": "a momentum with an index like p_1_%\\mu_3",
-    "MOMENTUM": "a momentum p_N",
-    "NAME": "a name",
-    "INDEX": "an index like %\\sigma_12 or i_3",
-    "SPINOR_SUFFIX": "_u or _v",
-    "CONJ": "^(*)",
-    "INT": "an integer",
-    "$END": "end of input",
-}
-
-
-def _describe(parser: Any, names: set[str] | frozenset[str]) -> tuple[str, ...]:
-    out = []
-    for n in sorted(names):
-        if n in _TERMINAL_NAMES:
-            out.append(_TERMINAL_NAMES[n])
-            continue
-        try:
-            out.append(repr(parser.get_terminal(n).pattern.value))
-        except (KeyError, AttributeError):
-            out.append(n)
-    return tuple(dict.fromkeys(out))
-
-
-def lark_error(text: str, err: UnexpectedInput, parser: Any) -> ParseError:
-    """Convert a Lark error into a ParseError with line, column, caret excerpt and expected tokens."""
-    if isinstance(err, UnexpectedCharacters):
-        line, column = err.line, err.column
-        got = f"unexpected character {text[err.pos_in_stream]!r}"
-        expected = _describe(parser, err.allowed or set())
-    elif isinstance(err, UnexpectedToken) and err.token.type != "$END":
-        line, column = err.line, err.column
-        got = f"unexpected {err.token.value!r}"
-        expected = _describe(parser, err.expected)
-    else:  # end of input
-        line, column = position(text, len(text.rstrip()))
-        got = "unexpected end of input"
-        names = err.expected if isinstance(err, (UnexpectedToken, UnexpectedEOF)) else set()
-        expected = _describe(parser, names)
-    return ParseError(got, line=line, column=column, expected=expected, excerpt=caret_excerpt(text, line, column))
-
-
 def is_functional(text: str) -> bool:
     """True if ``text`` is in the functional notation (it starts with a call such as ``mul(``)."""
     return _FUNCTIONAL.match(text) is not None
@@ -249,8 +205,6 @@ def parse(text: str, *, max_chars: int = MAX_CHARS) -> Expr:
     """
     check_input(text, max_chars)
     if is_functional(text):
-        from symtok.functional import parse_functional
-
         return parse_functional(text)
     try:
         return _finish(_parse_marty(text))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from symtok.datafiles import BadRow, read_rows
 from symtok.errors import SymtokError
 from symtok.indices import Index
+from symtok.io import BadRow, read_rows
 from symtok.normalize import normalize_indices
 from symtok.parse import parse
 from symtok.prefix import decode, encode

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from symtok.atomic import atomic_write_text
 from symtok.errors import VocabError
-from symtok.paths import data_path
+from symtok.files import atomic_write_text, data_path
 from symtok.tokens import SPECIALS, UNK, core_tokens
 
 FORMAT = "symtok-vocab"

@@ -1,6 +1,10 @@
 """Checkpoints as directories that load without pickle: ``config.json``, ``model.safetensors``,
 ``metrics.json``, optionally ``vocab.json`` and, for resuming, ``optimizer.safetensors`` +
-``trainer_state.json``. A directory is written beside its target and renamed into place."""
+``trainer_state.json``. A directory is written beside its target and renamed into place.
+
+Tasks register the KIND of each model they save (``register_model``), with the function that
+builds the model from its stored config; ``load_model`` then loads any checkpoint by its kind, so
+this module never names a task."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,7 +162,10 @@ def load_checkpoint(directory: str | os.PathLike[str]) -> Checkpoint:
 
 def load_weights(model: nn.Module, checkpoint: Checkpoint) -> None:
     """Load the weights strictly; CheckpointError lists missing and unexpected keys."""
-    result = model.load_state_dict(checkpoint.state_dict, strict=False)
+    try:
+        result = model.load_state_dict(checkpoint.state_dict, strict=False)
+    except RuntimeError as err:  # shape mismatches
+        raise CheckpointError(f"checkpoint {checkpoint.path} does not fit the model: {err}") from None
     if result.missing_keys or result.unexpected_keys:
         raise CheckpointError(
             f"checkpoint {checkpoint.path} does not fit the model: missing {result.missing_keys[:5]}, "
@@ -168,9 +176,7 @@ def load_weights(model: nn.Module, checkpoint: Checkpoint) -> None:
 def load_checkpoint_of_kind(directory: str | os.PathLike[str], kind: str, description: str) -> Checkpoint:
     """A checkpoint of ``kind`` from a model directory or a training run's ``checkpoint/`` inside it;
     CheckpointError, naming ``description``, for any other kind."""
-    path = Path(directory)
-    if (path / "checkpoint" / "config.json").exists():
-        path = path / "checkpoint"
+    path = checkpoint_dir(directory)
     ckpt = load_checkpoint(path)
     if ckpt.config.get("kind") != kind:
         raise CheckpointError(f"{path} is not {description} (kind {ckpt.config.get('kind')!r})")
@@ -185,3 +191,83 @@ def load_context_encoder(encoder: nn.Module, directory: str | os.PathLike[str], 
     missing, unexpected = encoder.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise CheckpointError(f"pretrained encoder does not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
+
+
+# ------------------------------------------------------------------------------- the registry
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """A kind of saved model: how to build it from its checkpoint config, and how to export it."""
+
+    kind: str
+    description: str  # "an amplitude regressor": used in error messages
+    build: Callable[[dict[str, Any]], nn.Module]
+    export: Callable[..., Path] | None = None  # export(model_dir, output, opset=...) -> model.onnx path
+
+
+_REGISTRY: dict[str, ModelKind] = {}
+
+
+def register_model(
+    kind: str,
+    description: str,
+    build: Callable[[dict[str, Any]], nn.Module],
+    *,
+    export: Callable[..., Path] | None = None,
+) -> ModelKind:
+    """Register a model kind (tasks do this when their module is imported); re-registering replaces it."""
+    entry = ModelKind(kind, description, build, export)
+    _REGISTRY[kind] = entry
+    return entry
+
+
+def register_export(kind: str, export: Callable[..., Path]) -> None:
+    """Attach the ONNX export function of an already registered kind (export modules import torch.onnx)."""
+    entry = model_kind(kind)
+    _REGISTRY[kind] = ModelKind(entry.kind, entry.description, entry.build, export)
+
+
+def registered_kinds() -> tuple[str, ...]:
+    """The kinds registered so far."""
+    return tuple(sorted(_REGISTRY))
+
+
+def model_kind(kind: str) -> ModelKind:
+    """The registration of ``kind``; CheckpointError naming the known kinds otherwise."""
+    if kind not in _REGISTRY:
+        known = ", ".join(registered_kinds()) or "none"
+        raise CheckpointError(f"no model kind {kind!r} is registered (known: {known})")
+    return _REGISTRY[kind]
+
+
+def checkpoint_dir(directory: str | os.PathLike[str]) -> Path:
+    """A model directory, or the ``checkpoint/`` inside a training run's directory."""
+    path = Path(directory)
+    return path / "checkpoint" if (path / "checkpoint" / "config.json").exists() else path
+
+
+def checkpoint_kind(directory: str | os.PathLike[str]) -> str:
+    """The kind stored in a checkpoint's config.json (CheckpointError if there is none)."""
+    config = _read_json(checkpoint_dir(directory) / "config.json")
+    if not isinstance(config, dict) or not isinstance(config.get("kind"), str):
+        raise CheckpointError(f"{checkpoint_dir(directory) / 'config.json'} names no model kind")
+    return config["kind"]
+
+
+def load_model(directory: str | os.PathLike[str], kind: str | None = None) -> tuple[nn.Module, Checkpoint]:
+    """Build and load the model of a checkpoint by its registered kind (``kind`` demands one), in eval
+    mode with FAVOR+ features fixed; CheckpointError if the kind differs or the weights do not fit."""
+    entry = model_kind(kind or checkpoint_kind(directory))
+    ckpt = load_checkpoint_of_kind(directory, entry.kind, entry.description)
+    try:
+        model = entry.build(ckpt.config)
+    except (KeyError, TypeError) as err:
+        raise CheckpointError(f"{ckpt.path / 'config.json'} does not describe {entry.description}: {err}") from None
+    load_weights(model, ckpt)
+    model.eval()
+    for module in model.modules():
+        fix = getattr(module, "fix_features", None)
+        if callable(fix):
+            fix()
+    return model, ckpt

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor, nn
 
+from symtok.config import Config, ConfigError
 from symtok.nn.attention import FastAttention, SoftmaxAttention
 
-ATTENTION = ("fast", "softmax")
-POSITIONAL = ("sinusoidal", "learned", "none")
+Attention = Literal["fast", "softmax"]
+Positional = Literal["sinusoidal", "learned", "none"]
+ATTENTION: tuple[str, ...] = get_args(Attention)
+POSITIONAL: tuple[str, ...] = get_args(Positional)
 
 
 @dataclass(frozen=True)
-class EncoderConfig:
+class EncoderConfig(Config):
     """Encoder hyper-parameters. Exactly one of ``vocab_size`` (token ids) and ``input_dim``
     (continuous features) is set."""
 
@@ -31,24 +35,23 @@ class EncoderConfig:
     heads: int = 4
     mlp_ratio: float = 4.0
     dropout: float = 0.1
-    attention: str = "fast"
+    attention: Attention = "fast"
     nb_features: int | None = None
     feature_redraw_interval: int | None = 1000
     causal: bool = False
-    positional: str = "sinusoidal"
+    positional: Positional = "sinusoidal"
     max_len: int = 4096  # only for learned positions
     pad_id: int = 0
     seed: int = 0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if (self.vocab_size is None) == (self.input_dim is None):
-            raise ValueError("set exactly one of vocab_size (tokens) and input_dim (continuous features)")
-        if self.attention not in ATTENTION:
-            raise ValueError(f"attention must be one of {ATTENTION}, got {self.attention!r}")
-        if self.positional not in POSITIONAL:
-            raise ValueError(f"positional must be one of {POSITIONAL}, got {self.positional!r}")
+            raise ConfigError("set exactly one of vocab_size (tokens) and input_dim (continuous features)")
+        if self.dim <= 0 or self.heads <= 0 or self.depth < 0:
+            raise ConfigError(f"dim, heads must be positive and depth >= 0; got {self.dim}, {self.heads}, {self.depth}")
         if self.dim % self.heads:
-            raise ValueError(f"dim {self.dim} is not divisible by heads {self.heads}")
+            raise ConfigError(f"dim {self.dim} is not divisible by heads {self.heads}")
 
     @property
     def dim_head(self) -> int:

@@ -17,18 +17,23 @@ hidden states h of one sequence and a sampled span [a, b), context = (h[a-1] - h
 from __future__ import annotations
 
 import copy
-import math
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from symtok.config import Config
 from symtok.nn.encoder import Encoder, EncoderConfig
+from symtok.nn.train import StepInfo, TrainConfig, fit
 
 
 @dataclass(frozen=True)
-class JEPAConfig:
+class JEPAConfig(Config):
     """JEPA hyper-parameters (the encoder has its own EncoderConfig)."""
 
     predictor_dim: int = 64
@@ -37,7 +42,7 @@ class JEPAConfig:
     hint_dim: int = 0  # extra per-position inputs to the predictor (jets: subjet eta, phi)
     ema_start: float = 0.996
     ema_end: float = 1.0
-    loss: str = "smooth_l1"  # or "mse"
+    loss: Literal["smooth_l1", "mse"] = "smooth_l1"
     jepa_lambda: float = 0.0
     jepa_max_span_frac: float = 0.5
     jepa_start_frac: float = 0.0
@@ -240,12 +245,39 @@ class JEPA(nn.Module):
         return JEPAOutput(loss, metrics, pooled)
 
 
-def cosine_schedule(step: int, total: int, warmup: int, min_ratio: float = 0.0) -> float:
-    """Learning-rate multiplier: linear warm-up, then cosine decay to ``min_ratio``."""
-    if warmup and step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+def pretrain_jepa(
+    model: JEPA,
+    data: Sequence[Any],
+    train: TrainConfig,
+    forward: Callable[[nn.Module, Any, StepInfo], JEPAOutput],
+    *,
+    collate: Callable[[list[Any]], Any],
+    out_dir: str | os.PathLike[str],
+    checkpoint_config: dict[str, Any],
+    vocab_json: str | None = None,
+    resume: bool = False,
+) -> Path:
+    """The one JEPA pretraining entry point of every task: ``forward(model, batch, info)`` masks the
+    batch (the task's masker) and runs the JEPA; the shared loop trains it and updates the EMA target
+    after every step. Returns the checkpoint directory (``out_dir/checkpoint``)."""
+
+    def loss_fn(m: nn.Module, batch: Any, info: StepInfo) -> tuple[Tensor, dict[str, float]]:
+        out = forward(m, batch, info)
+        return out.loss, out.metrics
+
+    fit(
+        model,
+        loss_fn,
+        data,
+        train,
+        collate=collate,
+        out_dir=out_dir,
+        checkpoint_config=checkpoint_config,
+        vocab_json=vocab_json,
+        after_step=lambda m, i: m.update_target(m.momentum(i.progress)),
+        resume=resume,
+    )
+    return Path(out_dir) / "checkpoint"
 
 
 __all__ = [
@@ -253,7 +285,7 @@ __all__ = [
     "EncoderConfig",
     "JEPAConfig",
     "JEPAOutput",
-    "cosine_schedule",
     "gather_positions",
+    "pretrain_jepa",
     "variance_covariance",
 ]

@@ -22,16 +22,17 @@ import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 
-from symtok.atomic import atomic_path
+from symtok.config import Config
 from symtok.errors import SymtokError
+from symtok.files import atomic_path
 from symtok.nn.checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint
-from symtok.nn.jepa import cosine_schedule
+from symtok.nn.schedules import cosine_schedule
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Config):
     """Optimisation and bookkeeping settings; the defaults train a small model sensibly on CPU."""
 
     steps: int = 1000
@@ -149,7 +150,7 @@ def fit(
     optimizer = make_optimizer(model, cfg)
     start = 0
     if resume:
-        start = _resume(model, optimizer, out)
+        start = _resume(model, optimizer, cfg, out)
     wrapped = model
     if world > 1:
         wrapped = nn.parallel.DistributedDataParallel(
@@ -273,13 +274,25 @@ def _checkpoint(
     )
 
 
-def _resume(model: nn.Module, optimizer: torch.optim.Optimizer, out: Path | None) -> int:
+#: TrainConfig fields that may differ between a run and its resumption (bookkeeping, not optimisation).
+RESUMABLE_CHANGES = frozenset({"progress", "log_every", "checkpoint_every", "device"})
+
+
+def _resume(model: nn.Module, optimizer: torch.optim.Optimizer, cfg: TrainConfig, out: Path | None) -> int:
     if out is None or not (out / "checkpoint").exists():
         raise CheckpointError(f"nothing to resume: no checkpoint/ in {out}")
     ckpt = load_checkpoint(out / "checkpoint")
     load_weights(model, ckpt)
     if ckpt.optimizer_state is None or ckpt.trainer_state is None:
         raise CheckpointError(f"{ckpt.path} has no optimizer or trainer state: it cannot be resumed")
+    saved = ckpt.trainer_state.get("train", {})
+    current = asdict(cfg)
+    changed = sorted(k for k in current if k not in RESUMABLE_CHANGES and k in saved and saved[k] != current[k])
+    if changed:
+        raise CheckpointError(
+            f"{ckpt.path} was trained with other settings ({', '.join(f'{k}={saved[k]!r}' for k in changed)}): "
+            "resume with the same TrainConfig"
+        )
     optimizer.load_state_dict(ckpt.optimizer_state)
     step = int(ckpt.trainer_state["step"])
     log.info("resuming from step %d", step)

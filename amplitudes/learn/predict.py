@@ -1,0 +1,220 @@
+"""``symtok predict``: |M|^2 of an amplitude at a kinematic point from a trained regressor, with the
+exact value and relative error on request."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from sympy import Expr
+
+from amplitudes.learn.features import kinematic_features, reference_energy
+from amplitudes.physics.particles import MARTY_FIELD, PARTICLES, particle
+from amplitudes.physics.process import Process
+from symtok import parse, tokenize
+from symtok.errors import SymtokError
+from symtok.files import data_path
+from symtok.io import BadRow, read_rows
+from symtok.objects import ColouredSpinorU, SpinorU, WaveFunction
+from symtok.onnx_runtime import OnnxModel
+from symtok.vocab import Vocab
+
+DEFAULT_MODEL = "amplitude-default"
+_BY_FIELD = {f: pdg for pdg, f in MARTY_FIELD.items()}
+
+
+def default_model_dir() -> Path:
+    return data_path("models", DEFAULT_MODEL)
+
+
+@cache
+def _load(directory: str):
+    from amplitudes.learn.model import load_regressor
+
+    return load_regressor(directory)
+
+
+@cache
+def _onnx(directory: str):
+    path = Path(directory) / "model.onnx"
+    if not path.exists():
+        raise SymtokError(f"no {path}; export it with `symtok export onnx --model {directory} -o {path}`")
+    return OnnxModel(path)
+
+
+def pad_batch(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(tokens, attention_mask) int64 arrays of a batch of id sequences."""
+    n = max(len(s) for s in sequences)
+    tokens = np.zeros((len(sequences), n), dtype=np.int64)
+    mask = np.zeros((len(sequences), n), dtype=np.int64)
+    for b, s in enumerate(sequences):
+        tokens[b, : len(s)] = s
+        mask[b, : len(s)] = 1
+    return tokens, mask
+
+
+def onnx_predict_log10(model: OnnxModel, sequences: list[list[int]], kin: np.ndarray) -> np.ndarray:
+    """log10 |M|^2 for each sequence at its points: kin (B, K, F) raw features -> (B, K)."""
+    tokens, mask = pad_batch(sequences)
+    return model.run({"tokens": tokens, "attention_mask": mask, "kinematics": kin.astype(np.float32)})[0]
+
+
+def process_of_amplitude(expr: Expr) -> Process:
+    """The 2→2 process an amplitude describes, from its external wave functions: p_1, p_2 incoming,
+    p_3, p_4 outgoing; u-type spinors are particles, v-type antiparticles."""
+    legs: dict[int, str] = {}
+    for wf in expr.atoms(WaveFunction):
+        number = int(wf.momentum.name.split("_")[1])
+        pdg = _BY_FIELD.get(wf.field.name)
+        if pdg is None:
+            raise SymtokError(f"unknown field {wf.field.name!r} in the amplitude")
+        base = next(p for p in PARTICLES.values() if p.pdg == pdg)
+        anti = base.is_fermion and not isinstance(wf, (SpinorU, ColouredSpinorU))
+        legs[number] = base.antiparticle if anti else base.name
+    if sorted(legs) != [1, 2, 3, 4]:
+        raise SymtokError(
+            f"an amplitude of a 2 -> 2 process needs wave functions with p_1 ... p_4; found {sorted(legs)}"
+        )
+    return Process((particle(legs[1]), particle(legs[2])), (particle(legs[3]), particle(legs[4])))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Model prediction, with the exact value and relative error when asked."""
+
+    process: str
+    sqrt_s: float
+    cos_theta: float
+    prediction: float
+    exact: float | None = None
+    rel_error: float | None = None
+    model: str = ""
+    in_training_range: bool = True  # sqrt_s within [ref, span * ref] of the model's dataset
+
+
+def predict(
+    sqrt_s: float,
+    cos_theta: float,
+    *,
+    amplitude: str | None = None,
+    process: str | None = None,
+    squared_amplitude: str | None = None,
+    model_dir: str | Path | None = None,
+    exact: bool = False,
+    backend: str = "torch",
+) -> Prediction:
+    """Predict |M|^2 (e = g = 1) for an amplitude, or for a process whose amplitude the generator builds.
+
+    ``backend``: torch (the checkpoint) or onnx (``model.onnx`` in the model directory, written by
+    ``symtok export onnx``), run by onnxruntime."""
+    if (amplitude is None) == (process is None):
+        raise SymtokError("give an amplitude or a process, not both")
+    if process is not None:
+        from amplitudes.generate import process_rows
+        from amplitudes.physics.theory import infer_theory
+
+        proc = Process.parse(process)
+        amplitude = process_rows(proc, infer_theory(proc), mode="process")[0].amplitude
+    else:
+        proc = process_of_amplitude(parse(amplitude or ""))
+    directory = str(model_dir or default_model_dir())
+    if not Path(directory).exists():
+        raise SymtokError(f"no model at {directory}; train one with `symtok amplitudes train --preset default`")
+    vocab, span = _metadata(directory)
+    tokens = vocab.encode(tokenize(amplitude or ""))
+    kin, inv = kinematic_features(proc, sqrt_s, cos_theta)
+    if backend == "onnx":
+        value = float(10.0 ** onnx_predict_log10(_onnx(directory), [tokens], kin[None, None, :])[0][0])
+    elif backend == "torch":
+        from amplitudes.learn.model import predict_log10
+
+        model, scale, _, _ = _load(directory)
+        value = float(10.0 ** predict_log10(model, scale, [tokens], [kin[None, :]])[0][0])
+    else:
+        raise SymtokError(f"backend must be torch or onnx, got {backend!r}")
+    truth = None
+    if exact or squared_amplitude is not None:
+        truth = _exact(proc, sqrt_s, cos_theta, squared_amplitude, inv)
+    rel = abs(value / truth - 1.0) if truth else None
+    ref = reference_energy(proc)
+    inside = ref <= sqrt_s <= span * ref and abs(cos_theta) <= 0.95
+    return Prediction(str(proc), sqrt_s, cos_theta, value, truth, rel, directory, inside)
+
+
+@cache
+def _metadata(directory: str) -> tuple[Vocab, float]:
+    """The model's vocabulary and the sqrt_s span it was trained on, read without torch."""
+    import json
+
+    path = Path(directory)
+    if (path / "checkpoint" / "config.json").exists():
+        path = path / "checkpoint"
+    vocab = Vocab.load(path / "vocab.json") if (path / "vocab.json").exists() else Vocab.default()
+    metrics = json.loads((path / "metrics.json").read_text()) if (path / "metrics.json").exists() else {}
+    span = float(metrics.get("preset_config", {}).get("dataset", {}).get("sqrt_s_span", 20.0))
+    return vocab, span
+
+
+def _exact(proc: Process, sqrt_s: float, cos_theta: float, squared: str | None, inv: dict[str, float]) -> float:
+    if squared is None:
+        from amplitudes.physics.me2 import me2
+        from amplitudes.physics.theory import infer_theory
+
+        return me2(proc, sqrt_s, cos_theta, theory=infer_theory(proc))
+    from sympy import lambdify
+
+    from amplitudes.physics.me2 import point_values
+
+    expr = parse(squared)
+    args = sorted(expr.free_symbols, key=lambda s: s.name)
+    values = point_values(proc, inv)
+    value = complex(lambdify(args, expr, "math")(*(values[a.name] for a in args)))
+    if not math.isfinite(value.real):
+        raise SymtokError("the squared amplitude is not finite at this point")
+    return value.real
+
+
+@dataclass(frozen=True)
+class RowPrediction:
+    """One input row's outcome in a batch: its line, and the prediction or the reason it has none."""
+
+    line: int
+    prediction: Prediction | None = None
+    error: str | None = None
+
+
+def predict_file(
+    path: str,
+    sqrt_s: float,
+    cos_theta: float,
+    *,
+    model_dir: str | Path | None = None,
+    exact: bool = False,
+    backend: str = "torch",
+) -> Iterator[RowPrediction]:
+    """Predict every row of a SYMBA file at one point; a row that cannot be predicted (unreadable,
+    below threshold, unknown particle, ...) yields its error and the batch goes on."""
+    for row in read_rows(path, "symba"):
+        if isinstance(row, BadRow):
+            yield RowPrediction(row.line, error=row.reason)
+            continue
+        try:
+            result = predict(
+                sqrt_s,
+                cos_theta,
+                amplitude=row.amplitude,
+                squared_amplitude=row.squared_amplitude if exact else None,
+                model_dir=model_dir,
+                backend=backend,
+            )
+        except (SymtokError, ValueError, ArithmeticError) as err:
+            yield RowPrediction(row.line, error=f"{type(err).__name__}: {err}")
+        else:
+            yield RowPrediction(row.line, prediction=result)
+
+
+__all__ = ["Prediction", "RowPrediction", "predict", "predict_file", "process_of_amplitude"]

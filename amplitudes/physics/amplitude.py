@@ -1,0 +1,240 @@
+"""Amplitudes as symtok expressions in the MARTY form, with MARTY-like growing index counters.
+
+Each diagram's Dirac lines, Lorentz tensors, coefficient and denominators come from
+amplitudes.physics.squared (the same structure the squared amplitude is computed from); this module adds
+the external wave functions, explicit colour (T^a_ij along quark lines, f^abc at gluon vertices,
+delta^ab along gluon propagators) and MARTY-style names.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass, field
+
+from sympy import Add, Expr, Integer, Mul, Pow, S
+
+from amplitudes.physics.diagrams import Diagram, diagrams
+from amplitudes.physics.process import Process, leg_roles
+from amplitudes.physics.squared import SymbolicDiagram, leg_masses, symbolic_terms
+from symtok.indices import ADJOINT, DIRAC, FUNDAMENTAL, LABEL, LORENTZ, Index
+from symtok.objects import (
+    ColouredPolarization,
+    ColouredSpinorU,
+    ColouredSpinorV,
+    ColourT,
+    Conj,
+    Gamma,
+    Metric,
+    MomentumComponent,
+    Polarization,
+    SpinorU,
+    SpinorV,
+    StructureF,
+)
+from symtok.symbols import symbol_for
+
+_PREFIXES = {
+    LORENTZ: ("\\sigma", "\\tau", "\\rho", "\\nu", "\\mu", "\\lambda"),
+    DIRAC: ("gam", "del", "eta", "eps", "alpha", "beta"),
+    ADJOINT: tuple("abcdefgh"),
+    FUNDAMENTAL: tuple("ABCDEFGH"),
+    LABEL: ("i", "j", "k", "l"),
+}
+TAG = symbol_for("C_10")
+
+
+@dataclass
+class IndexFactory:
+    """Fresh index names from one growing counter, like MARTY's (deterministic for a seed)."""
+
+    seed: int = 0
+    start: int = 1
+    counter: int = field(init=False)
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.counter = self.start + self.rng.randint(0, 50)
+
+    def name(self, kind: str) -> str:
+        self.counter += self.rng.randint(1, 5)
+        return f"{self.rng.choice(_PREFIXES[kind])}_{self.counter}"
+
+    def index(self, kind: str, up: bool = False) -> Index:
+        return Index(self.name(kind), kind, up)
+
+
+@dataclass
+class LegNames:
+    """Names of one external leg: label, spin (Dirac or Lorentz) index and colour index."""
+
+    label: Index
+    spin: str  # Dirac or Lorentz index name
+    colour: str | None
+
+
+class AmplitudeBuilder:
+    """Builds the MARTY-form amplitude of each diagram of one process."""
+
+    def __init__(self, process: Process, theory: str, factory: IndexFactory) -> None:
+        self.process = process
+        self.theory = theory
+        self.factory = factory
+        self.roles = leg_roles(process)
+        self.masses = leg_masses(process)
+        self.legs: dict[int, LegNames] = {}
+        for n, p in enumerate(process.legs, start=1):
+            kind = LORENTZ if p.is_vector else DIRAC
+            colour = None
+            if theory == "qcd" and p.colour != 1:
+                colour = factory.name(ADJOINT if p.colour == 8 else FUNDAMENTAL)
+            self.legs[n] = LegNames(factory.index(LABEL), factory.name(kind), colour)
+
+    # --------------------------------------------------------------- external wave functions
+    def wavefunction(self, n: int) -> Expr:
+        p = self.process.legs[n - 1]
+        names = self.legs[n]
+        momentum = symbol_for(f"p_{n}")
+        field_ = symbol_for(p.field)
+        incoming = n <= 2
+        if p.is_vector:
+            lorentz = Index(names.spin, LORENTZ, up=True)
+            if names.colour is not None:
+                wf = ColouredPolarization(field_, momentum, names.label, Index(names.colour, ADJOINT), lorentz)
+            else:
+                wf = Polarization(field_, momentum, names.label, lorentz)
+            return wf if incoming else Conj(wf)
+        dirac = Index(names.spin, DIRAC)
+        u_type = not p.is_antiparticle
+        if names.colour is not None:
+            colour = Index(names.colour, FUNDAMENTAL)
+            wf = (ColouredSpinorU if u_type else ColouredSpinorV)(field_, momentum, names.label, colour, dirac)
+        else:
+            wf = (SpinorU if u_type else SpinorV)(field_, momentum, names.label, dirac)
+        return Conj(wf) if self.roles[n] == "row" else wf
+
+    # ---------------------------------------------------------------------------- diagrams
+    def amplitude(self, diagram: Diagram, tag: str) -> Expr:
+        """Sum over the colour terms (one, or three for the contact diagram) of the diagram."""
+        terms = symbolic_terms(self.process, diagram, self.theory, self.masses, tag)
+        out = S.Zero
+        for number, term in enumerate(terms):
+            out += self._term(term, number)
+        return out
+
+    def _term(self, term: SymbolicDiagram, number: int) -> Expr:
+        lorentz: dict[str, str] = {f"e{n}": self.legs[n].spin for n in self.legs if self.process.legs[n - 1].is_vector}
+        adjoint: dict[str, str] = {
+            f"e{n}": self.legs[n].colour
+            for n in self.legs
+            if self.legs[n].colour and self.process.legs[n - 1].is_vector
+        }
+        first_source: dict[str, int] = {}
+        source = [0]
+
+        def lorentz_index(abstract: str) -> Index:
+            if abstract not in lorentz:
+                lorentz[abstract] = self.factory.name(LORENTZ)
+            # external vector indices are upper on the polarisation, so lower here; an internal
+            # index is lower in the first line or tensor that holds it and upper in its partner
+            first = first_source.setdefault(abstract, source[0])
+            up = not abstract.startswith("e") and first != source[0]
+            return Index(lorentz[abstract], LORENTZ, up)
+
+        def adjoint_index(abstract: str) -> Index:
+            if abstract not in adjoint:
+                adjoint[abstract] = self.factory.name(ADJOINT)
+            return Index(adjoint[abstract], ADJOINT)
+
+        factors: list[Expr] = [term.coefficient]
+        for line in term.lines:
+            source[0] += 1
+            factors.append(self._line(line, lorentz_index, adjoint_index))
+        for tensor in term.tensors:
+            source[0] += 1
+            factors.append(self._tensor(tensor, lorentz_index))
+        factors.append(self._gluon_colour(term, number, adjoint_index))
+        factors.extend(Pow(d, -1) for d in term.denominators)
+        factors.extend(self.wavefunction(n) for n in self.legs)
+        return Mul(*factors)
+
+    def _line(self, line, lorentz_index, adjoint_index) -> Expr:
+        """Sum over the expanded propagator numerators of one Dirac (and colour) chain."""
+        row_names, col_names = self.legs[line.row], self.legs[line.col]
+        quark = self.theory == "qcd"
+        vertex_indices = [f[0][2] for f in line.factors if len(f) == 1 and f[0][1] == "g"]
+        colour = S.One
+        if quark:
+            chain = (
+                [row_names.colour] + [self.factory.name(FUNDAMENTAL) for _ in vertex_indices[:-1]] + [col_names.colour]
+            )
+            colour = Mul(
+                *(
+                    ColourT(TAG, adjoint_index(v), Index(chain[k], FUNDAMENTAL), Index(chain[k + 1], FUNDAMENTAL))
+                    for k, v in enumerate(vertex_indices)
+                )
+            )
+        terms = []
+        for choice in itertools.product(*line.factors):
+            coeff = S.One
+            items = []
+            for c, kind, arg in choice:
+                coeff *= c
+                if kind != "1":
+                    items.append((kind, arg))
+            if coeff == 0:
+                continue
+            dirac = [row_names.spin] + [self.factory.name(DIRAC) for _ in items[:-1]] + [col_names.spin]
+            product: list[Expr] = [coeff]
+            for k, (kind, arg) in enumerate(items):
+                a, b = Index(dirac[k], DIRAC), Index(dirac[k + 1], DIRAC)
+                if kind == "g":
+                    product.append(Gamma(lorentz_index(arg), a, b))
+                else:
+                    rho = self.factory.name(LORENTZ)
+                    product.append(MomentumComponent(symbol_for(f"p_{arg}"), Index(rho, LORENTZ)))
+                    product.append(Gamma(Index(rho, LORENTZ, up=True), a, b))
+            terms.append(Mul(*product))
+        return colour * Add(*terms)
+
+    def _tensor(self, tensor: dict, lorentz_index) -> Expr:
+        terms = []
+        for key, coeff in tensor.items():
+            product: list[Expr] = [coeff]
+            for f in key:
+                if f[0] == "G":
+                    product.append(Metric(lorentz_index(f[1]), lorentz_index(f[2])))
+                else:
+                    product.append(MomentumComponent(symbol_for(f"p_{f[1]}"), lorentz_index(f[2])))
+            terms.append(Mul(*product))
+        return Add(*terms)
+
+    def _gluon_colour(self, term: SymbolicDiagram, number: int, adjoint_index) -> Expr:
+        """f^abc at three-gluon vertices; the three f f structures of the contact diagram."""
+        if self.theory != "qcd":
+            return S.One
+        if term.diagram.propagator is None:
+            a, b, c, d = (adjoint_index(f"e{n}") for n in range(1, 5))
+            e = adjoint_index(f"c{number}")
+            pairs = [((a, b), (c, d)), ((a, c), (b, d)), ((a, d), (b, c))][number]
+            return StructureF(pairs[0][0], pairs[0][1], e) * StructureF(pairs[1][0], pairs[1][1], e)
+        out = S.One
+        for tensor in term.tensors:
+            names = sorted(
+                {f[-1] for key in tensor for f in key if f[0] == "P"}
+                | {x for key in tensor for f in key if f[0] == "G" for x in f[1:]}
+            )
+            external = sorted(n for n in names if n.startswith("e"))
+            internal = [n for n in names if not n.startswith("e")]
+            out *= StructureF(adjoint_index(external[0]), adjoint_index(external[1]), adjoint_index(internal[0]))
+        return out
+
+
+def diagram_amplitudes(process: Process, theory: str, factory: IndexFactory) -> list[Expr]:
+    """The MARTY-form amplitude of each diagram of ``process``."""
+    builder = AmplitudeBuilder(process, theory, factory)
+    return [builder.amplitude(d, str(n)) for n, d in enumerate(diagrams(process, theory))]
+
+
+__all__ = ["AmplitudeBuilder", "IndexFactory", "Integer", "diagram_amplitudes"]

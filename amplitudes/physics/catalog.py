@@ -1,0 +1,45 @@
+"""The catalogue of processes: every process of a theory with its diagrams, and one process shown
+in full (diagram amplitudes in MARTY form, per-diagram and total symbolic |M|^2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
+from amplitudes.physics.diagrams import diagrams
+from amplitudes.physics.me2 import symbolic
+from amplitudes.physics.process import Process
+from amplitudes.physics.theory import enumerate_processes, infer_theory
+from symtok.errors import SymtokError
+from symtok.printer import to_string
+
+
+@dataclass(frozen=True)
+class ProcessSummary:
+    """A process with its theory and diagram channels (and, when shown, amplitudes and |M|^2)."""
+
+    process: str
+    theory: str
+    diagrams: list[str]
+    amplitudes: list[str] | None = None
+    squared_per_diagram: list[str] | None = None
+    squared_total: str | None = None
+
+
+def list_processes(theory: str) -> list[ProcessSummary]:
+    """Every tree-level 2→2 process of ``theory`` with its diagrams."""
+    return [ProcessSummary(str(p), theory, [str(d) for d in diagrams(p, theory)]) for p in enumerate_processes(theory)]
+
+
+def show_process(text: str, theory: str = "auto") -> ProcessSummary:
+    """Diagrams of one process (SymtokError if it has none)."""
+    process = Process.parse(text)
+    theory = infer_theory(process) if theory == "auto" else theory
+    found = diagrams(process, theory)
+    if not found:
+        raise SymtokError(f"{process} has no tree-level diagram in {theory}")
+    amps = [to_string(a) for a in diagram_amplitudes(process, theory, IndexFactory())]
+    sq = symbolic(str(process), theory, False)
+    return ProcessSummary(
+        str(process), theory, [str(d) for d in found], amps, [to_string(x) for x in sq.per_diagram], to_string(sq.total)
+    )

@@ -1,0 +1,439 @@
+"""Symbolic spin-summed |M|^2 by Dirac traces, in MARTY's variables (s_ij = p_i·p_j, m_X, e, g).
+
+Each diagram is written as fermion lines (products of gamma^mu, pslash and masses between
+external spinors), a complex coefficient and propagator denominators. For a pair of diagrams
+(d, d'), the lines of M_d and of the conjugate of M_d' are glued into closed loops at the
+external legs, each loop becoming the trace of (projector, line of d, projector, barred line of
+d', ...) with projectors pslash ± m; photon polarisation sums are -g_{mu nu}. Traces are expanded
+by the recursion Tr(a_1 ... a_n) = sum_k (-1)^k (a_1·a_k) Tr(...), and Lorentz indices are then
+contracted. Colour factors come from amplitudes.physics.colour (each term carries its colour
+structure), not from the numeric evaluator.
+
+External gluons use the physical (axial-gauge) polarisation sum, so no ghosts are needed; three-
+and four-gluon vertices enter as Lorentz tensor polynomials contracted with everything else.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from functools import cache
+
+from sympy import Expr, I, Integer, Rational, S, expand
+
+from amplitudes.physics.colour import ColourStructure, F, T, colour_sum
+from amplitudes.physics.diagrams import Diagram, diagrams
+from amplitudes.physics.particles import Particle
+from amplitudes.physics.process import Process, leg_roles
+from symtok.errors import SymtokError
+from symtok.symbols import symbol_for
+
+REG = symbol_for("reg_prop")
+
+# A Dirac factor is a linear combination of terms (coeff, kind, arg): kind "g" = gamma^arg (an
+# index name), "p" = pslash_arg (a leg number 1..4), "1" = the identity.
+DiracFactor = tuple[tuple[Expr, str, object], ...]
+
+
+def mass_symbol(p: Particle) -> Expr:
+    return symbol_for(f"m_{p.field}")
+
+
+def dot_symbol(i: int, j: int, masses: dict[int, Expr]) -> Expr:
+    """p_i·p_j in MARTY's variables: s_ij (i < j) or m_i^2."""
+    if i == j:
+        return masses[i] ** 2
+    a, b = sorted((i, j))
+    return symbol_for(f"s_{a}{b}")
+
+
+@dataclass
+class Line:
+    """A fermion line read from its row end (ubar / vbar) to its col end (u / v)."""
+
+    row: int  # leg number 1..4
+    col: int
+    factors: list[DiracFactor]
+
+
+Poly = dict[tuple, Expr]  # Lorentz tensor: {sorted index factors: coefficient}; G(a,b), P(leg,a)
+
+
+@dataclass
+class SymbolicDiagram:
+    """M_d = coefficient * prod(lines) * prod(tensors) / prod(denominators); indices named per diagram.
+
+    External vector boson n carries the free index "e<n>"."""
+
+    diagram: Diagram
+    coefficient: Expr
+    lines: list[Line]
+    denominators: list[Expr] = field(default_factory=list)
+    tensors: list[Poly] = field(default_factory=list)
+    colour: ColourStructure = ()  # empty in QED
+
+
+# ------------------------------------------------------------------ diagrams as Dirac lines
+
+
+def _k(n: int) -> dict[int, int]:
+    """Momentum flowing into the diagram at leg n, as {leg: coefficient}."""
+    return {n: 1 if n <= 2 else -1}
+
+
+def _add(*vs: dict[int, int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for v in vs:
+        for k, c in v.items():
+            out[k] = out.get(k, 0) + c
+    return {k: c for k, c in out.items() if c}
+
+
+def _square(q: dict[int, int], masses: dict[int, Expr]) -> Expr:
+    return sum(
+        (ci * cj * dot_symbol(i, j, masses) for (i, ci), (j, cj) in itertools.product(q.items(), q.items())), S.Zero
+    )
+
+
+def _gamma(index: str) -> DiracFactor:
+    return ((S.One, "g", index),)
+
+
+def _charge(p: Particle) -> Expr:
+    q = p.charge if not p.is_antiparticle else -p.charge
+    return Rational(q.numerator, q.denominator)
+
+
+def _momentum_index(q: dict[int, int], index: str) -> Poly:
+    return {(("P", leg, index),): Integer(c) for leg, c in q.items()}
+
+
+def three_gluon_tensor(k1: dict[int, int], k2: dict[int, int], k3: dict[int, int], a: str, b: str, c: str) -> Poly:
+    """g^{ab}(k1-k2)^c + g^{bc}(k2-k3)^a + g^{ca}(k3-k1)^b, momenta incoming (Peskin & Schroeder)."""
+    out: Poly = {}
+    neg = lambda v: {k: -x for k, x in v.items()}  # noqa: E731
+    for (i, j), diff, free in (
+        ((a, b), _add(k1, neg(k2)), c),
+        ((b, c), _add(k2, neg(k3)), a),
+        ((c, a), _add(k3, neg(k1)), b),
+    ):
+        metric = ("G", *sorted((i, j)))
+        for leg, coeff in diff.items():
+            key = tuple(sorted((metric, ("P", leg, free))))
+            out[key] = out.get(key, S.Zero) + coeff
+    return {k: v for k, v in out.items() if v != 0}
+
+
+def _metric_product(pairs: list[tuple[str, str]]) -> tuple:
+    return tuple(sorted(("G", *sorted(p)) for p in pairs))
+
+
+def symbolic_terms(
+    process: Process, diagram: Diagram, theory: str, masses: dict[int, Expr], tag: str
+) -> list[SymbolicDiagram]:
+    """The Dirac-line and tensor form of one diagram (three terms for the four-gluon contact, one
+    per colour structure, in the order of amplitudes.physics.numeric); index names carry ``tag``."""
+    roles = leg_roles(process)
+    legs = process.legs
+    e, g = symbol_for("e"), symbol_for("g")
+    if diagram.propagator is None:
+        coefficient = -I * g**2
+        structures = [
+            [(("e1", "e3"), ("e2", "e4")), (("e1", "e4"), ("e2", "e3"))],
+            [(("e1", "e2"), ("e3", "e4")), (("e1", "e4"), ("e2", "e3"))],
+            [(("e1", "e2"), ("e3", "e4")), (("e1", "e3"), ("e2", "e4"))],
+        ]
+        return [
+            SymbolicDiagram(
+                diagram,
+                coefficient,
+                [],
+                [],
+                [{_metric_product(list(plus)): S.One, _metric_product(list(minus)): -S.One}],
+                (F(f"c{a}", f"c{b}", "x"), F(f"c{c}", f"c{d}", "x")),
+            )
+            for (plus, minus), (a, b, c, d) in zip(structures, ((1, 2, 3, 4), (1, 3, 2, 4), (1, 4, 2, 3)), strict=True)
+        ]
+    (i, j), (k, m) = ((a + 1, b + 1) for a, b in diagram.groups)
+    x = diagram.propagator
+
+    def coupling(line_particle: Particle) -> Expr:
+        return -I * e * _charge(line_particle) if theory == "qed" else I * g
+
+    if x.is_vector:
+        index = f"x{tag}"
+        lines, tensors, coefficient = [], [], -I  # -i g_mn / q^2: the metric joins the two sides
+        colour: list[T | F] = []
+        for a, b in ((i, j), (k, m)):
+            if roles[a] == "vector" and roles[b] == "vector":
+                ka, kb = _k(a), _k(b)
+                tensors.append(
+                    three_gluon_tensor(ka, kb, {n: -c for n, c in _add(ka, kb).items()}, f"e{a}", f"e{b}", index)
+                )
+                coefficient *= g
+                if theory == "qcd":
+                    colour.append(F(f"c{a}", f"c{b}", index))
+            else:
+                row, col = (a, b) if roles[a] == "row" else (b, a)
+                lines.append(Line(row, col, [_gamma(index)]))
+                coefficient *= coupling(legs[row - 1])
+                if theory == "qcd":
+                    colour.append(T(index, f"c{row}", f"c{col}"))
+        q = _add(_k(i), _k(j))
+        sign = _pairing_sign(lines)
+        return [SymbolicDiagram(diagram, sign * coefficient, lines, [_square(q, masses) + REG], tensors, tuple(colour))]
+    # fermion exchange between two external vector bosons
+    group_a = (i, j) if any(roles[y] == "col" for y in (i, j)) else (k, m)
+    group_b = (k, m) if group_a == (i, j) else (i, j)
+    col = next(y for y in group_a if roles[y] == "col")
+    boson_a = next(y for y in group_a if y != col)
+    row = next(y for y in group_b if roles[y] == "row")
+    boson_b = next(y for y in group_b if y != row)
+    q = _add(_k(col), _k(boson_a))
+    mq = masses[col]
+    numerator: DiracFactor = (*tuple((Integer(c), "p", n) for n, c in q.items()), (mq, "1", None))
+    line = Line(row, col, [_gamma(f"e{boson_b}"), numerator, _gamma(f"e{boson_a}")])
+    coefficient = coupling(legs[col - 1]) ** 2 * I  # two vertices and i (qslash + m) / (q^2 - m^2)
+    colour = (T(f"c{boson_b}", f"c{row}", "y"), T(f"c{boson_a}", "y", f"c{col}")) if theory == "qcd" else ()
+    return [SymbolicDiagram(diagram, coefficient, [line], [_square(q, masses) - mq**2 + REG], [], colour)]
+
+
+def _pairing_sign(lines: list[Line]) -> int:
+    pairs = sorted((line.row, line.col) for line in lines)
+    return 1 if len(pairs) < 2 or pairs[0][1] < pairs[1][1] else -1
+
+
+# ---------------------------------------------------------------------------------- traces
+
+
+def _pair(a: tuple[str, object], b: tuple[str, object], masses: dict[int, Expr]) -> tuple[Expr, tuple]:
+    """(scalar, index factor or ()) of the product a·b of two trace arguments."""
+    (ka, va), (kb, vb) = a, b
+    if ka == "p" and kb == "p":
+        return dot_symbol(va, vb, masses), ()
+    if ka == "p":
+        return S.One, (("P", va, vb),)
+    if kb == "p":
+        return S.One, (("P", vb, va),)
+    return S.One, (("G", *tuple(sorted((va, vb)))),)
+
+
+def trace(args: tuple[tuple[str, object], ...], masses: dict[int, Expr]) -> dict[tuple, Expr]:
+    """Tr(a_1 ... a_n) of gamma^mu / pslash arguments: {sorted index factors: coefficient}."""
+    return dict(_trace(args, tuple(sorted(masses.items()))))
+
+
+@cache
+def _trace(args: tuple[tuple[str, object], ...], masses_items: tuple) -> tuple[tuple[tuple, Expr], ...]:
+    masses = dict(masses_items)
+    if not args:
+        return (((), Integer(4)),)
+    if len(args) % 2:
+        return ()
+    out: dict[tuple, Expr] = {}
+    first = args[0]
+    for k in range(1, len(args)):
+        scalar, factor = _pair(first, args[k], masses)
+        sign = 1 if k % 2 == 1 else -1  # (-1)^(k) with 1-based k+1
+        rest = args[1:k] + args[k + 1 :]
+        for factors, coeff in _trace(rest, masses_items):
+            key = tuple(sorted(factor + factors))
+            out[key] = out.get(key, S.Zero) + sign * scalar * coeff
+    return tuple((k, v) for k, v in out.items() if v != 0)
+
+
+def contract(factors: tuple, masses: dict[int, Expr]) -> tuple[Expr, tuple]:
+    """Contract every repeated Lorentz index: G(a,a) = 4, G(a,b)G(b,c) = G(a,c), P_i^a G(a,b) = P_i^b, P_i^a P_j^a = p_i·p_j."""
+    items = list(factors)
+    scalar = S.One
+    changed = True
+    while changed:
+        changed = False
+        for n, f in enumerate(items):
+            if f[0] == "G" and f[1] == f[2]:
+                items.pop(n)
+                scalar *= 4
+                changed = True
+                break
+        if changed:
+            continue
+        where: dict[object, list[int]] = {}
+        for n, f in enumerate(items):
+            for idx in f[1:] if f[0] == "G" else f[2:]:
+                where.setdefault(idx, []).append(n)
+        for idx, places in where.items():
+            if len(places) != 2:
+                continue
+            a, b = (items[p] for p in places)
+            rest = [f for n, f in enumerate(items) if n not in places]
+            if a[0] == "P" and b[0] == "P":
+                scalar *= dot_symbol(a[1], b[1], masses)
+            elif a[0] == "P" or b[0] == "P":
+                p, gm = (a, b) if a[0] == "P" else (b, a)
+                other = gm[2] if gm[1] == idx else gm[1]
+                rest.append(("P", p[1], other))
+            else:
+                oa = a[2] if a[1] == idx else a[1]
+                ob = b[2] if b[1] == idx else b[1]
+                rest.append(("G", *tuple(sorted((oa, ob)))))
+            items = rest
+            changed = True
+            break
+    return scalar, tuple(sorted(items))
+
+
+# ----------------------------------------------------------------------- |M_d M_d'^*| sums
+
+
+def _projector(process: Process, leg: int, masses: dict[int, Expr]) -> DiracFactor:
+    """Sum over spins of the external spinor pair at ``leg``: pslash + m (particles), pslash - m (antiparticles)."""
+    p = process.legs[leg - 1]
+    sign = -1 if p.is_antiparticle else 1
+    return ((S.One, "p", leg), (sign * masses[leg], "1", None))
+
+
+def _bar(factors: list[DiracFactor], prime: str) -> list[DiracFactor]:
+    """The barred (reversed) line of the conjugate amplitude, with its indices renamed."""
+    out = []
+    for f in reversed(factors):
+        out.append(tuple((c, k, (a + prime if k == "g" else a)) for c, k, a in f))
+    return out
+
+
+def poly_mul(a: Poly, b: Poly, masses: dict[int, Expr]) -> Poly:
+    """Product of two tensor polynomials, contracting every index that appears twice."""
+    out: Poly = {}
+    for ka, va in a.items():
+        for kb, vb in b.items():
+            scalar, key = contract(ka + kb, masses)
+            out[key] = out.get(key, S.Zero) + scalar * va * vb
+    return {k: v for k, v in out.items() if v != 0}
+
+
+def _prime_poly(poly: Poly, prime: str) -> Poly:
+    def rename(f: tuple) -> tuple:
+        if f[0] == "G":
+            return ("G", *sorted((f[1] + prime, f[2] + prime)))
+        return ("P", f[1], f[2] + prime)
+
+    return {tuple(sorted(rename(f) for f in key)): v for key, v in poly.items()}
+
+
+def polarisation_sum(process: Process, n: int, prime: str) -> Poly:
+    """sum over physical polarisations of eps^{e_n} eps*^{e_n'}: -g for photons; for gluons the
+    axial-gauge sum -g + (k r + r k)/(k·r) with r the momentum of another massless leg."""
+    a, b = f"e{n}", f"e{n}{prime}"
+    poly: Poly = {(("G", *sorted((a, b))),): -S.One}
+    if process.legs[n - 1].name != "g":
+        return poly
+    partner = next(
+        m
+        for m in (n ^ 1 if n in (1, 2) else 7 - n, *range(1, 5))
+        if m != n and process.legs[m - 1].mass == 0 and m in range(1, 5)
+    )
+    kr = symbol_for(f"s_{min(n, partner)}{max(n, partner)}")
+    poly[tuple(sorted((("P", n, a), ("P", partner, b))))] = 1 / kr
+    poly[tuple(sorted((("P", partner, a), ("P", n, b))))] = (
+        poly.get(tuple(sorted((("P", partner, a), ("P", n, b)))), S.Zero) + 1 / kr
+    )
+    return poly
+
+
+def interference(process: Process, d1: SymbolicDiagram, d2: SymbolicDiagram, masses: dict[int, Expr]) -> Expr:
+    """Sum over spins and physical polarisations of M_d1 M_d2^* (without colour and denominators)."""
+    prime = "'"
+    by_row = {line.row: line for line in d1.lines}
+    conj_by_col = {line.col: line for line in d2.lines}
+    total: Poly = {(): S.One}
+    seen: set[int] = set()
+    for start in by_row:
+        if start in seen:
+            continue
+        factors: list[DiracFactor] = []
+        row = start
+        while row not in seen:
+            seen.add(row)
+            line = by_row[row]
+            factors.append(_projector(process, row, masses))
+            factors.extend(line.factors)
+            factors.append(_projector(process, line.col, masses))
+            conj = conj_by_col[line.col]
+            factors.extend(_bar(conj.factors, prime))
+            row = conj.row
+        loop_sum: Poly = {}
+        for choice in itertools.product(*factors):
+            coeff = S.One
+            args = []
+            for c, k, a in choice:
+                coeff *= c
+                if k != "1":
+                    args.append((k, a))
+            if coeff == 0:
+                continue
+            for key, value in trace(tuple(args), masses).items():
+                loop_sum[key] = loop_sum.get(key, S.Zero) + coeff * value
+        total = poly_mul(total, loop_sum, masses)
+    for tensor in d1.tensors:
+        total = poly_mul(total, tensor, masses)
+    for tensor in d2.tensors:
+        total = poly_mul(total, _prime_poly(tensor, prime), masses)
+    for n, p in enumerate(process.legs, start=1):
+        if p.is_vector:
+            total = poly_mul(total, polarisation_sum(process, n, prime), masses)
+    left = [k for k in total if k]
+    if left:
+        raise SymtokError(f"uncontracted Lorentz indices {left[0]}: the diagram structure is not closed")
+    return expand(total.get((), S.Zero) * d1.coefficient * d2.coefficient.conjugate())
+
+
+# ------------------------------------------------------------------------------ |M|^2 total
+
+
+@dataclass(frozen=True)
+class SquaredAmplitude:
+    """Spin/colour-summed, initial-averaged |M|^2: per diagram and for the process (with interference)."""
+
+    process: str
+    theory: str
+    per_diagram: tuple[Expr, ...]
+    total: Expr
+
+
+def leg_masses(process: Process, massless: bool = False) -> dict[int, Expr]:
+    return {n: (S.Zero if massless or p.mass == 0 else mass_symbol(p)) for n, p in enumerate(process.legs, start=1)}
+
+
+def squared_amplitude(process: Process | str, theory: str, *, massless: bool = False) -> SquaredAmplitude:
+    """Symbolic |M|^2 (averaged over initial spins and colours) per diagram and for the whole process."""
+    if isinstance(process, str):
+        process = Process.parse(process)
+    diags = diagrams(process, theory)
+    if not diags:
+        raise SymtokError(f"{process} has no tree-level diagram in {theory}")
+    masses = leg_masses(process, massless)
+    sym = [t for n, d in enumerate(diags) for t in symbolic_terms(process, d, theory, masses, str(n))]
+    owner = [n for n, d in enumerate(diags) for _ in symbolic_terms(process, d, theory, masses, str(n))]
+    average = Integer(4)
+    if theory == "qcd":
+        for p in process.incoming:
+            average *= p.colour_states
+    terms: dict[tuple[int, int], Expr] = {}
+    for a, b in itertools.product(range(len(sym)), repeat=2):
+        if b < a:
+            continue
+        colour = colour_sum(sym[a].colour, sym[b].colour)
+        if colour == 0:
+            continue
+        value = interference(process, sym[a], sym[b], masses) * colour
+        if a != b:  # M_a M_b^* + M_b M_a^* = 2 Re(C_ab K_ab); every symbol is real
+            value = expand(value + value.conjugate())
+        weight = 1
+        dens = [*sym[a].denominators, *sym[b].denominators]
+        term = weight * value / average
+        for den in dens:
+            term = term * den**-1
+        terms[(a, b)] = term
+    per_diagram = tuple(
+        sum((t for (a, b), t in terms.items() if owner[a] == n and owner[b] == n), S.Zero) for n in range(len(diags))
+    )
+    return SquaredAmplitude(str(process), theory, per_diagram, sum(terms.values(), S.Zero))

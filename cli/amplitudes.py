@@ -1,0 +1,237 @@
+"""The ``symtok amplitudes`` group: the generator (list, show, me2, generate, check-symba) and the
+regression surrogate (train, pretrain, finetune, study, evaluate)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.table import Table
+
+from cli.render import EXPR_COMMAND, out, say, warn
+
+Theory = Literal["qed", "qcd"]
+TheoryOrAuto = Literal["qed", "qcd", "auto"]
+PresetName = Literal["default", "study", "smoke"]
+Progress = Annotated[bool, typer.Option("--progress/--no-progress")]
+
+app = typer.Typer(
+    help="Tree-level 2->2 QED/QCD processes, diagrams, |M|^2, and the |M|^2 surrogate.", no_args_is_help=True
+)
+
+
+@app.command("list")
+def amplitudes_list(
+    theory: Annotated[Theory, typer.Option(help="qed | qcd")] = "qed",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every tree-level 2->2 process of a theory, with its diagrams."""
+    from amplitudes.physics.catalog import list_processes
+
+    rows = list_processes(theory)
+    if as_json:
+        out.print_json(json.dumps([asdict(r) for r in rows]))
+        return
+    table = Table("process", "diagrams")
+    for r in rows:
+        table.add_row(r.process, ", ".join(r.diagrams))
+    out.print(table)
+    say(f"{len(rows)} {theory.upper()} processes")
+
+
+@app.command("show")
+def amplitudes_show(
+    process: Annotated[str, typer.Argument(help='e.g. "e+ e- > mu+ mu-"')],
+    theory: Annotated[TheoryOrAuto, typer.Option(help="qed | qcd | auto")] = "auto",
+) -> None:
+    """The diagrams of one process, their amplitudes and |M|^2."""
+    from amplitudes.physics.catalog import show_process
+
+    summary = show_process(process, theory)
+    say(f"{summary.process}  ({summary.theory})")
+    for n, d in enumerate(summary.diagrams):
+        out.rule(f"diagram {n + 1}: {d}")
+        say(f"amplitude          {(summary.amplitudes or [])[n]}")
+        say(f"|M|^2 (this diagram) {(summary.squared_per_diagram or [])[n]}")
+    out.rule("process |M|^2 (all diagrams, with interference; averaged over initial spins and colours)")
+    say(summary.squared_total or "")
+
+
+@app.command("me2", **EXPR_COMMAND)
+def amplitudes_me2(
+    process: Annotated[str, typer.Argument(help='e.g. "e+ e- > mu+ mu-"')],
+    sqrt_s: Annotated[float, typer.Option("--sqrt-s", help="centre-of-mass energy, GeV")],
+    cos_theta: Annotated[float, typer.Option("--cos-theta", help="cosine of the angle between p_1 and p_3")],
+    massless: Annotated[bool, typer.Option("--massless", help="set every mass to 0")] = False,
+    theory: Annotated[TheoryOrAuto, typer.Option(help="qed | qcd | auto")] = "auto",
+    e: Annotated[float, typer.Option(help="QED coupling")] = 1.0,
+    g: Annotated[float, typer.Option(help="QCD coupling")] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Spin/colour-summed, initial-averaged |M|^2 at one centre-of-mass point."""
+    from amplitudes.physics.me2 import evaluate_me2
+
+    result = evaluate_me2(process, sqrt_s, cos_theta, theory=theory, e=e, g=g, massless=massless)
+    if as_json:
+        out.print_json(json.dumps(asdict(result)))
+        return
+    say(
+        f"{result.process} ({result.theory}) at sqrt(s) = {sqrt_s} GeV, cos(theta) = {cos_theta}: "
+        f"|M|^2 = {result.me2:.12g} (independent numeric evaluator: {result.me2_numeric:.12g}, "
+        f"relative difference {result.rel_difference:.1e})"
+    )
+
+
+@app.command("generate")
+def amplitudes_generate(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    theory: Annotated[Theory, typer.Option(help="qed | qcd")] = "qed",
+    processes: Annotated[
+        list[str] | None, typer.Option("--processes", "-p", help='e.g. -p "e+ e- > mu+ mu-" (repeatable); default: all')
+    ] = None,
+    fmt: Annotated[
+        Literal["symba", "parquet", "jsonl"], typer.Option("--format", help="symba | parquet | jsonl")
+    ] = "symba",
+    mode: Annotated[
+        Literal["diagram", "process"],
+        typer.Option(help="diagram (one row per diagram) | process (one row per process)"),
+    ] = "diagram",
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1)] = 1,
+    seed: Annotated[int, typer.Option(help="seeds the MARTY-like index numbering")] = 0,
+    progress: Progress = True,
+) -> None:
+    """Generate tree-level 2->2 amplitudes and squared amplitudes in the SYMBA row format."""
+    from amplitudes.generate import generate
+
+    report = generate(
+        theory, output, processes=processes, fmt=fmt, mode=mode, workers=workers, seed=seed, progress=progress
+    )
+    say(f"{report.processes} processes, {report.rows} rows in {report.seconds:.1f} s -> {report.output}")
+
+
+@app.command("check-symba")
+def amplitudes_check_symba(
+    path: Annotated[str, typer.Argument(help="SYMBA raw rows (Interaction: ... : ... : amp : sqamp)")],
+    theory: Annotated[Theory, typer.Option(help="qed | qcd")] = "qed",
+    points: Annotated[int, typer.Option(min=1, help="random phase-space points per row")] = 3,
+) -> None:
+    """Compare each row's squared amplitude with the generator's at random points; exit 1 on a mismatch."""
+    from amplitudes.symba import check_symba_file
+
+    report = check_symba_file(path, theory, points)
+    for line, process in report.mismatched[:20]:
+        warn(f"line {line}: {process}: no generated diagram matches")
+    say(f"{report.matched}/{report.rows} rows match the generated squared amplitudes")
+    raise typer.Exit(0 if report.rows and not report.mismatched else 1)
+
+
+@app.command("train")
+def amplitudes_train(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")] = Path(
+        "data/models/amplitude-default"
+    ),
+    preset: Annotated[PresetName, typer.Option(help="default | study | smoke")] = "default",
+    progress: Progress = True,
+) -> None:
+    """Generate data, pretrain (JEPA), fine-tune and evaluate the squared-amplitude regressor."""
+    from amplitudes.learn.evaluate import table
+    from amplitudes.learn.train import train_preset
+
+    report = train_preset(preset, output, progress=progress)
+    say(table(report.evaluations))
+    say(f"model written to {report.model_dir} in {report.seconds:.0f} s")
+
+
+@app.command("pretrain")
+def amplitudes_pretrain(
+    data: Annotated[str, typer.Argument(help="SYMBA-format rows; amplitudes and squared amplitudes are the corpus")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Run directory (checkpoint/, metrics.jsonl, loss.png)")
+    ],
+    preset: Annotated[PresetName, typer.Option(help="model shape and steps from this preset")] = "default",
+    steps: Annotated[int | None, typer.Option(min=1, help="override the preset's pretraining steps")] = None,
+    jepa_lambda: Annotated[
+        float, typer.Option("--jepa-lambda", min=0.0, help="auxiliary span loss weight (0 = off)")
+    ] = 0.0,
+    jepa_start_frac: Annotated[
+        float, typer.Option("--jepa-start-frac", min=0.0, max=1.0, help="span loss from this fraction of training")
+    ] = 0.0,
+    progress: Progress = True,
+) -> None:
+    """JEPA pretraining (subtree masking) of the Encoder on token sequences, without labels."""
+    from amplitudes.learn.train import pretrain_file
+
+    n, ckpt = pretrain_file(
+        data,
+        output,
+        preset_name=preset,
+        steps=steps,
+        jepa_lambda=jepa_lambda,
+        jepa_start_frac=jepa_start_frac,
+        progress=progress,
+    )
+    say(f"{n} sequences; encoder checkpoint at {ckpt}")
+
+
+@app.command("finetune")
+def amplitudes_finetune(
+    data: Annotated[str, typer.Argument(help="SYMBA-format rows (e.g. `amplitudes generate --mode process`)")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Run directory (checkpoint/, metrics.jsonl, loss.png)")
+    ],
+    pretrained: Annotated[
+        Path | None, typer.Option(help="JEPA checkpoint from `amplitudes pretrain` (default: from scratch)")
+    ] = None,
+    label_fraction: Annotated[float, typer.Option("--label-fraction", min=0.01, max=1.0)] = 1.0,
+    attention: Annotated[Literal["fast", "softmax"], typer.Option(help="fast | softmax")] = "fast",
+    preset: Annotated[PresetName, typer.Option(help="model shape, points and steps from this preset")] = "default",
+    steps: Annotated[int | None, typer.Option(min=1, help="override the preset's fine-tuning steps")] = None,
+    progress: Progress = True,
+) -> None:
+    """Fine-tune the regressor (Encoder + kinematics + head) on log10 |M|^2; report the evaluation."""
+    from amplitudes.learn.evaluate import table
+    from amplitudes.learn.train import finetune_file
+
+    evaluation = finetune_file(
+        data,
+        output,
+        pretrained=pretrained,
+        label_fraction=label_fraction,
+        attention=attention,
+        preset_name=preset,
+        steps=steps,
+        progress=progress,
+    )
+    say(table([evaluation]))
+
+
+@app.command("study")
+def amplitudes_study(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for runs, study.json and study.md.")],
+    preset: Annotated[PresetName, typer.Option(help="default | study | smoke")] = "default",
+) -> None:
+    """Label efficiency and baselines in one run: pretrained vs scratch (10%, 100%), softmax, gradient boosting."""
+    from amplitudes.learn.evaluate import table
+    from amplitudes.learn.study import study
+
+    say(table(study(preset, output)))
+
+
+@app.command("evaluate")
+def amplitudes_evaluate(
+    data: Annotated[str, typer.Argument(help="SYMBA-format rows (e.g. from `amplitudes generate --mode process`)")],
+    model: Annotated[Path | None, typer.Option("--model", help="Model directory (default: the shipped model)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write metrics.json, parity.png, residuals.png here")
+    ] = None,
+    baselines: Annotated[
+        bool, typer.Option("--baselines/--no-baselines", help="also fit the gradient-boosting baseline")
+    ] = True,
+) -> None:
+    """Evaluate a trained regressor on a file: median / p90 relative error of |M|^2 per split."""
+    from amplitudes.learn.evaluate import evaluate_file, table
+
+    say(table(evaluate_file(data, model, output, baselines=baselines)))

@@ -1,0 +1,34 @@
+"""The ``symtok export`` group: any saved model to ONNX, dispatched on its registered kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.render import say
+
+app = typer.Typer(help="Export trained models for deployment.", no_args_is_help=True)
+
+
+@app.command("onnx")
+def export_onnx_command(
+    model: Annotated[
+        Path, typer.Option("--model", help="Checkpoint directory of an amplitude regressor or jet tagger")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="model.onnx to write, or a directory for it (preprocess.json goes beside it)"
+        ),
+    ],
+    opset: Annotated[int, typer.Option(min=7, help="ONNX opset")] = 18,
+) -> None:
+    """Export a trained model to ONNX (named inputs, dynamic axes, fixed FAVOR+ features)."""
+    import amplitudes.learn.onnx_export  # noqa: F401  (registers the regressor's export)
+    import jets.onnx_export  # noqa: F401  (registers the tagger's export)
+    from symtok.nn.onnx_export import export_checkpoint
+
+    path = export_checkpoint(model, output, opset=opset)
+    say(f"wrote {path} and {path.with_name('preprocess.json')}")

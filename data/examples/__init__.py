@@ -1,0 +1,1 @@
+"""Example rows shipped with symtok."""

@@ -1,0 +1,101 @@
+"""Evaluating jet models: batched scores (PyTorch or an exported ONNX graph), frozen embeddings, the
+linear probe, and tagging metrics of a model on a set of jets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from jets.features import FeatureConfig, JetBatch, make_batch, pad_batch, prepare_jets
+from jets.metrics import TaggingMetrics, tagging_metrics
+from jets.model import JetTagger, load_tagger
+from symtok.errors import SymtokError
+
+
+def tensors(batch: JetBatch) -> dict[str, Tensor]:
+    """A padded batch as the tensors the models and the JEPA take."""
+    return {
+        "features": torch.from_numpy(batch.features),
+        "padding": torch.from_numpy(batch.padding),
+        "groups": torch.from_numpy(batch.groups),
+        "hints": torch.from_numpy(batch.hints),
+        "labels": torch.from_numpy(batch.labels).float(),
+    }
+
+
+@torch.no_grad()
+def scores(model: nn.Module, jets: list[Any], features: FeatureConfig, batch_size: int = 128) -> np.ndarray:
+    """Signal probabilities of ``jets``."""
+    model.eval()
+    batches = _batches(jets, features, batch_size)
+    return np.concatenate([torch.sigmoid(model(t["features"], t["padding"])).numpy() for t in batches])
+
+
+def _batches(jets: list[Any], features: FeatureConfig, batch_size: int) -> Iterator[dict[str, Tensor]]:
+    prepared = prepare_jets(jets, features, with_subjets=False)
+    for start in range(0, len(prepared), batch_size):
+        yield tensors(pad_batch(prepared[start : start + batch_size]))
+
+
+@torch.no_grad()
+def embeddings(tagger: JetTagger, jets: list[Any], batch_size: int = 256) -> np.ndarray:
+    """The encoder's pooled embeddings (B, dim) of ``jets``, frozen (no head)."""
+    tagger.eval()
+    batches = _batches(jets, tagger.config.features, batch_size)
+    return np.concatenate([tagger.encoder(t["features"], t["padding"]).pooled.numpy() for t in batches])
+
+
+def linear_probe(tagger: JetTagger, train: list[Any], test: list[Any]) -> float:
+    """Test AUC of a logistic regression on the frozen, standardised pooled embeddings: the usual
+    measure of what self-supervised pretraining put into the representation (no fine-tuning)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import StandardScaler
+
+    z_train, z_test = embeddings(tagger, train), embeddings(tagger, test)
+    y_train = np.array([int(j.label) for j in train])
+    y_test = np.array([int(j.label) for j in test])
+    if len(set(y_train.tolist())) < 2 or len(set(y_test.tolist())) < 2:
+        raise SymtokError("a linear probe needs jets of both labels in its training and test sets")
+    scaler = StandardScaler().fit(z_train)
+    clf = LogisticRegression(max_iter=2000).fit(scaler.transform(z_train), y_train)
+    return float(roc_auc_score(y_test, clf.predict_proba(scaler.transform(z_test))[:, 1]))
+
+
+def evaluate(model: nn.Module, jets: list[Any], features: FeatureConfig) -> TaggingMetrics:
+    return tagging_metrics(labels_of(jets), scores(model, jets, features))
+
+
+def labels_of(jets: list[Any]) -> np.ndarray:
+    """The jets' labels (1 = signal) as an int array."""
+    return np.array([int(j.label) for j in jets])
+
+
+def onnx_scores(model_dir: str | Path, jets: list[Any]) -> np.ndarray:
+    """Signal probabilities from the exported ``model.onnx`` beside a tagger (onnxruntime)."""
+    from symtok.onnx_runtime import OnnxModel
+
+    path = Path(model_dir) / "model.onnx"
+    if not path.exists():
+        raise SymtokError(f"no {path}; export it with `symtok export onnx --model {model_dir} -o {path}`")
+    session = OnnxModel(path)
+    features = load_tagger(model_dir).config.features
+    batch = make_batch(jets, features, with_subjets=False)
+    return session.run({"features": batch.features, "mask": (~batch.padding).astype(np.int64)})[0]
+
+
+def evaluate_file(model_dir: str | Path, jets: list[Any], backend: str = "torch") -> TaggingMetrics:
+    """Tagging metrics of a saved tagger on every jet given, through PyTorch or onnxruntime."""
+    if backend == "onnx":
+        probs = onnx_scores(model_dir, jets)
+    elif backend == "torch":
+        tagger = load_tagger(model_dir)
+        probs = scores(tagger, jets, tagger.config.features)
+    else:
+        raise SymtokError(f"backend must be torch or onnx; got {backend!r}")
+    return tagging_metrics(labels_of(jets), probs)

@@ -1,0 +1,67 @@
+"""Files at the edges of the library: atomic output (write beside the target, then rename over it),
+JSON written atomically, progress bars, and where shipped data lives (checkout or installed wheel)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; on success it replaces ``path`` atomically.
+
+    On error the temporary file is removed and ``path`` is left as it was.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> None:
+    """Write ``data`` as indented JSON atomically (numpy scalars and other numbers become floats)."""
+    atomic_write_text(path, json.dumps(data, indent=1, default=float) + "\n")
+
+
+def progress_bar(items: Iterable[T], *, total: int | None = None, enabled: bool = True, desc: str = "") -> Iterable[T]:
+    """``items`` wrapped in a tqdm progress bar on stderr when ``enabled`` (a person is waiting)."""
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc=desc or None, unit="it", dynamic_ncols=True, leave=False)
+
+
+def data_path(*parts: str) -> Path:
+    """Path of a shipped data file (vocabularies, examples, default models).
+
+    The installed ``symtok_data`` package (a regular package, so this is a real directory in a wheel
+    install and the checkout's ``data/`` in an editable one); from a bare checkout, ``data/``."""
+    spec = importlib.util.find_spec("symtok_data")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        root = Path(location)
+        if (root / "vocab.json").is_file():
+            return root.joinpath(*parts)
+    return (Path(__file__).resolve().parent.parent / "data").joinpath(*parts)

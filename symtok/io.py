@@ -1,0 +1,326 @@
+"""Dataset files: readers for SYMBA raw rows, amp/sqamp CSV and one-expression-per-line text, and
+batch encoding to Parquet in which every input row is either written or reported with its reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from symtok.errors import SymtokError
+from symtok.files import atomic_path
+from symtok.vocab import Vocab
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("symba", "csv", "lines")
+SYMBA_SEPARATOR = " : "
+BATCH_ROWS = 4096
+
+
+@dataclass(frozen=True)
+class Row:
+    """One input row: its 1-based line number, the process and diagram (SYMBA) and the expressions."""
+
+    line: int
+    amplitude: str
+    squared_amplitude: str | None = None
+    process: str | None = None
+    diagram: str | None = None
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """An input row that could not be read or encoded, with the reason."""
+
+    line: int
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True)
+class EncodeReport:
+    """Counts of a batch run: rows_in == rows_out + errors, always."""
+
+    rows_in: int
+    rows_out: int
+    errors: int
+    seconds: float
+    output: str
+    errors_path: str
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_in / self.seconds if self.seconds > 0 else float("inf")
+
+
+def detect_format(path: str) -> str:
+    """Guess the format from the extension (.csv) or the first line (SYMBA rows contain ' : ')."""
+    if str(path).endswith(".csv"):
+        return "csv"
+    if path == "-":
+        return "lines"
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.strip():
+                return "symba" if line.startswith("Interaction:") and SYMBA_SEPARATOR in line else "lines"
+    return "lines"
+
+
+def _open_text(path: str) -> io.TextIOBase:
+    if path == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace", newline="")
+
+
+def parse_symba_line(line: str, number: int) -> Row | BadRow:
+    """Split one raw SYMBA row ``Interaction: ... : diagram : amplitude : squared amplitude``."""
+    text = line.rstrip("\r\n")
+    parts = text.split(SYMBA_SEPARATOR)
+    if len(parts) != 4:
+        return BadRow(number, f"expected 4 fields separated by ' : ', found {len(parts)}", text[:500])
+    head, diagram, amplitude, squared = parts
+    if not head.startswith("Interaction:"):
+        return BadRow(number, "the first field must start with 'Interaction:'", text[:500])
+    process = head[len("Interaction:") :].strip()
+    return Row(number, amplitude.strip(), squared.strip(), process, diagram.strip())
+
+
+def read_rows(path: str, fmt: str = "auto") -> Iterator[Row | BadRow]:
+    """Rows of ``path`` ('-' = stdin) in format symba | csv | lines | auto; blank lines are not rows."""
+    fmt = detect_format(path) if fmt == "auto" else fmt
+    if fmt not in FORMATS:
+        raise SymtokError(f"unknown format {fmt!r}; expected one of {FORMATS} or auto")
+    try:
+        fh = _open_text(path)
+    except OSError as err:
+        raise SymtokError(f"cannot read {path}: {err.strerror}") from None
+    with fh:
+        if fmt == "csv":
+            yield from _read_csv(fh)
+            return
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            if fmt == "symba":
+                yield parse_symba_line(line, number)
+            else:
+                yield Row(number, line.strip())
+
+
+def _read_csv(fh: Iterable[str]) -> Iterator[Row | BadRow]:
+    reader = csv.reader(fh)
+    header = next(reader, None)
+    if header is None:
+        return
+    names = [h.strip().lower() for h in header]
+    amp_col = names.index("amp") if "amp" in names else 0
+    sq_col = names.index("sqamp") if "sqamp" in names else (1 if len(names) > 1 else None)
+    while True:
+        previous = reader.line_num
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            yield BadRow(previous + 1, f"malformed CSV: {err}", "")
+            continue
+        number = previous + 1
+        if not any(field.strip() for field in record):
+            continue
+        if len(record) <= max(amp_col, sq_col or 0):
+            yield BadRow(number, f"expected {len(header)} columns, found {len(record)}", ",".join(record)[:500])
+            continue
+        yield Row(number, record[amp_col].strip(), record[sq_col].strip() if sq_col is not None else None)
+
+
+def encode_expression(text: str, vocab: Vocab) -> list[int]:
+    """Token ids of one expression (parse, normalize, encode, look up)."""
+    from symtok import tokenize
+
+    return vocab.encode(tokenize(text))
+
+
+_WORKER_VOCAB: Vocab | None = None
+
+
+def _init_worker(tokens: tuple[str, ...]) -> None:
+    global _WORKER_VOCAB
+    _WORKER_VOCAB = Vocab(tokens)
+
+
+def encode_row(row: Row | BadRow, vocab: Vocab | None = None) -> dict[str, object] | BadRow:
+    """The Parquet record of ``row``, or a BadRow naming the field and the reason it failed."""
+    if isinstance(row, BadRow):
+        return row
+    vocab = vocab or _WORKER_VOCAB or Vocab.default()
+    record: dict[str, object] = asdict(row)
+    for field in ("amplitude", "squared_amplitude"):
+        text = getattr(row, field)
+        if text is None:
+            record[f"{field}_ids"] = None
+            record[f"{field}_length"] = None
+            continue
+        try:
+            ids = encode_expression(text, vocab)
+        except SymtokError as err:
+            return BadRow(row.line, f"{field}: {err}", text[:500])
+        except RecursionError:  # guarded against, but never lose a row to it
+            return BadRow(row.line, f"{field}: expression too deeply nested", text[:500])
+        record[f"{field}_ids"] = ids
+        record[f"{field}_length"] = len(ids)
+    return record
+
+
+def _schema(vocab: Vocab):
+    import pyarrow as pa
+
+    from symtok import __version__
+
+    fields = [
+        ("line", pa.int64()),
+        ("process", pa.string()),
+        ("diagram", pa.string()),
+        ("amplitude", pa.string()),
+        ("squared_amplitude", pa.string()),
+        ("amplitude_ids", pa.list_(pa.int32())),
+        ("amplitude_length", pa.int32()),
+        ("squared_amplitude_ids", pa.list_(pa.int32())),
+        ("squared_amplitude_length", pa.int32()),
+    ]
+    meta = {b"symtok.version": __version__.encode(), b"symtok.vocab": vocab.to_json().encode()}
+    return pa.schema(fields, metadata=meta)
+
+
+def count_rows(path: str) -> int | None:
+    """Number of non-blank lines (an upper bound on rows, for the progress bar); None for stdin."""
+    if path == "-":
+        return None
+    with open(path, "rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def encode_file(
+    path: str,
+    output: str | os.PathLike[str],
+    *,
+    fmt: str = "auto",
+    workers: int = 1,
+    vocab: Vocab | None = None,
+    progress: bool = False,
+) -> EncodeReport:
+    """Encode every row of ``path`` to Parquet at ``output``; failures go to ``<output>.errors.jsonl``.
+
+    Both files are written atomically; rows_in == rows_out + errors.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    vocab = vocab or Vocab.default()
+    output = Path(output)
+    errors_path = Path(f"{output}.errors.jsonl")
+    schema = _schema(vocab)
+    started = time.perf_counter()
+    rows_in = rows_out = n_errors = 0
+    total = count_rows(path) if progress else None
+    if total is not None and (detect_format(path) if fmt == "auto" else fmt) == "csv":
+        total = max(total - 1, 0)  # the header
+    pool = None
+    if workers > 1:
+        ctx = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
+        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(vocab.tokens,))
+    try:
+        with atomic_path(output) as tmp_out, atomic_path(errors_path) as tmp_err:
+            writer = pq.ParquetWriter(tmp_out, schema)
+            with open(tmp_err, "w", encoding="utf-8") as err_fh:
+                rows = read_rows(path, fmt)
+                if pool is not None:
+                    results: Iterable[dict[str, object] | BadRow] = pool.imap(encode_row, rows, chunksize=32)
+                else:
+                    results = (encode_row(r, vocab) for r in rows)
+                batch: list[dict[str, object]] = []
+                for result in _progress(results, total, progress):
+                    rows_in += 1
+                    if isinstance(result, BadRow):
+                        n_errors += 1
+                        err_fh.write(json.dumps(asdict(result)) + "\n")
+                        continue
+                    batch.append(result)
+                    if len(batch) >= BATCH_ROWS:
+                        writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                        rows_out += len(batch)
+                        batch = []
+                if batch:
+                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                    rows_out += len(batch)
+            writer.close()
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    assert rows_in == rows_out + n_errors
+    return EncodeReport(rows_in, rows_out, n_errors, time.perf_counter() - started, str(output), str(errors_path))
+
+
+def _progress(items: Iterable[object], total: int | None, enabled: bool) -> Iterable[object]:
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, unit="row", desc="encode", dynamic_ncols=True)
+
+
+@dataclass(frozen=True)
+class VocabBuildResult:
+    """A vocabulary covering some files, with what was counted on the way."""
+
+    vocab: Vocab
+    expressions: int
+    tokens: int
+    distinct: int
+    added: int
+    escaped: int
+    errors: int
+
+
+def build_vocab_from_files(paths: Iterable[str], *, fmt: str = "auto", base: Vocab | None = None) -> VocabBuildResult:
+    """Tokenize every expression of ``paths`` and extend ``base`` (default: core) with unseen tokens."""
+    from symtok import tokenize
+    from symtok.tokens import INDEX_ESCAPE, SYMBOL_ESCAPE
+    from symtok.vocab import build_vocab
+
+    escapes = {SYMBOL_ESCAPE, *INDEX_ESCAPE.values()}
+    streams: list[list[str]] = []
+    errors = 0
+    for path in paths:
+        for row in read_rows(path, fmt):
+            if isinstance(row, BadRow):
+                errors += 1
+                continue
+            for text in (row.amplitude, row.squared_amplitude):
+                if text is None:
+                    continue
+                try:
+                    streams.append(tokenize(text))
+                except SymtokError:
+                    errors += 1
+    base = base or Vocab.core()
+    vocab, counts = build_vocab(streams, base)
+    return VocabBuildResult(
+        vocab=vocab,
+        expressions=len(streams),
+        tokens=sum(counts.values()),
+        distinct=len(counts),
+        added=len(vocab) - len(base),
+        escaped=sum(counts[t] for t in escapes),
+        errors=errors,
+    )

@@ -1,0 +1,113 @@
+"""Batch files: readers, Parquet output, errors file, counts in = out + errors, workers, atomic writes."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from symtok import SymtokError, Vocab, tokenize
+from symtok.io import BadRow, Row, build_vocab_from_files, encode_file, parse_symba_line, read_rows
+
+GOOD_AMP = r"-1/2*i*e^2*gamma_{+%\sigma_1,%gam_2,%del_3}*gamma_{%\sigma_1,%gam_4,%del_5}*e_{k_1,%del_5}(p_1)_u*e_{l_1,%gam_4}(p_2)_v^(*)*mu_{i_2,%gam_2}(p_3)_u^(*)*mu_{j_2,%del_3}(p_4)_v/(m_e^2 + s_12 + 1/2*reg_prop)"
+GOOD_SQ = "2*e^4*(s_13*s_24 + s_14*s_23 + m_mu^2*s_12 + m_e^2*s_34 + 2*m_e^2*m_mu^2)*(m_e^2 + s_12 + 1/2*reg_prop)^(-2)"
+HEAD = "Interaction:  e_gam_1(X)^(*)  AntiPart e_del_2(X)  to  mu_eps_3(X)  AntiPart mu_eta_4(X)^(*)"
+DIAGRAM = (
+    "Vertex V_0:e(X_1), AntiPart e(X_2),  OffShell A(V_0), Vertex V_1:mu(X_3), AntiPart mu(X_4),  OffShell A(V_1),"
+)
+
+
+def symba_line(amp=GOOD_AMP, sq=GOOD_SQ):
+    return f"{HEAD} : {DIAGRAM} : {amp} : {sq}"
+
+
+@pytest.fixture
+def mixed_symba(tmp_path):
+    lines = [
+        symba_line(),
+        "",
+        symba_line(amp="gamma_{%a}"),  # wrong index count
+        "Interaction: only two : fields",
+        symba_line(sq="(e + "),  # truncated squared amplitude
+        symba_line(amp=GOOD_AMP.replace("k_1", "k_7")),
+    ]
+    path = tmp_path / "rows.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_parse_symba_line_fields():
+    row = parse_symba_line(symba_line(), 7)
+    assert isinstance(row, Row) and row.line == 7
+    assert row.process.startswith("e_gam_1(X)^(*)  AntiPart") and row.diagram == DIAGRAM
+    assert row.amplitude == GOOD_AMP and row.squared_amplitude == GOOD_SQ
+
+
+def test_counts_in_equal_out_plus_errors(mixed_symba, tmp_path):
+    out = tmp_path / "out.parquet"
+    report = encode_file(str(mixed_symba), out)
+    assert (report.rows_in, report.rows_out, report.errors) == (5, 2, 3)
+    table = pq.read_table(out).to_pylist()
+    assert [r["line"] for r in table] == [1, 6]
+    vocab = Vocab.default()
+    assert table[0]["amplitude_ids"] == vocab.encode(tokenize(GOOD_AMP))
+    assert table[0]["amplitude_length"] == len(table[0]["amplitude_ids"])
+    assert table[0]["amplitude"] == GOOD_AMP and table[0]["process"].startswith("e_gam_1")
+    errors = [json.loads(line) for line in open(f"{out}.errors.jsonl")]
+    assert [e["line"] for e in errors] == [3, 4, 5]
+    assert errors[0]["reason"].startswith("amplitude: line 1, column 1: gamma takes 3 indices")
+    assert "expected 4 fields" in errors[1]["reason"]
+    assert errors[2]["reason"].startswith("squared_amplitude:")
+
+
+def test_vocab_is_stored_in_parquet_metadata(mixed_symba, tmp_path):
+    out = tmp_path / "out.parquet"
+    encode_file(str(mixed_symba), out)
+    meta = pq.read_schema(out).metadata
+    assert json.loads(meta[b"symtok.vocab"])["tokens"] == list(Vocab.default().tokens)
+
+
+def test_workers_give_identical_output(mixed_symba, tmp_path):
+    one, two = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    encode_file(str(mixed_symba), one, workers=1)
+    encode_file(str(mixed_symba), two, workers=2)
+    assert pq.read_table(one).equals(pq.read_table(two))
+    assert open(f"{one}.errors.jsonl").read() == open(f"{two}.errors.jsonl").read()
+
+
+def test_csv_and_lines_formats(tmp_path):
+    csv_path = tmp_path / "x.csv"
+    csv_path.write_text(f'amp,sqamp\n"{GOOD_AMP}",{GOOD_SQ}\n"e^",e\n')
+    report = encode_file(str(csv_path), tmp_path / "c.parquet")
+    assert (report.rows_in, report.rows_out, report.errors) == (2, 1, 1)
+    assert json.loads(open(tmp_path / "c.parquet.errors.jsonl").readline())["line"] == 3
+    lines = tmp_path / "x.txt"
+    lines.write_text("e^2*s_12\n\nmul(e, g)\n)\n")
+    report = encode_file(str(lines), tmp_path / "l.parquet", fmt="lines")
+    assert (report.rows_in, report.rows_out, report.errors) == (3, 2, 1)
+    rows = pq.read_table(tmp_path / "l.parquet").to_pylist()
+    assert rows[1]["squared_amplitude"] is None and rows[1]["line"] == 3
+
+
+def test_output_is_atomic_and_unchanged_on_failure(tmp_path):
+    out = tmp_path / "keep.parquet"
+    out.write_bytes(b"previous")
+    with pytest.raises(SymtokError, match="cannot read"):
+        encode_file(str(tmp_path / "missing.txt"), out, fmt="lines")
+    assert out.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.parquet"]
+
+
+def test_read_rows_reports_bad_rows_without_stopping(tmp_path):
+    path = tmp_path / "r.txt"
+    path.write_text(symba_line() + "\nno separators here\n" + symba_line() + "\n")
+    rows = list(read_rows(str(path), "symba"))
+    assert [type(r) for r in rows] == [Row, BadRow, Row]
+
+
+def test_build_vocab_from_files_reports_coverage(mixed_symba):
+    result = build_vocab_from_files([str(mixed_symba)])
+    # 2 good rows (2 expressions each) + 2 rows with one bad field (1 each); 3 failures in all
+    assert result.added == 0 and result.errors == 3 and result.expressions == 6
+    assert result.escaped == 0
