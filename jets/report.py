@@ -18,14 +18,7 @@ from jets.features import prepare_jets
 from jets.io import split
 from jets.metrics import observable_baseline, roc_plot, tagging_metrics
 from jets.model import DeepSets, JetTagger, TaggerConfig
-from jets.train import (
-    finetune_recipe,
-    jet_jepa_config,
-    load_pretrained,
-    pretrain_jepa,
-    pretrain_recipe,
-    train_classifier,
-)
+from jets.train import jet_jepa_config, load_pretrained, pretrain_jepa, recipe, train_classifier
 from symtok.files import atomic_write_text, write_json
 from symtok.nn.jepa import JEPAConfig
 
@@ -60,7 +53,7 @@ def run_report(
     jepa_checkpoint = pretrain_jepa(
         prepared,
         config,
-        pretrain_recipe(pretrain_steps, batch_size, pretrain_lr, progress=progress),
+        recipe(pretrain_steps, batch_size, pretrain_lr, records=20, progress=progress),
         out / "jepa",
         jepa=jepa,
     )
@@ -86,7 +79,7 @@ def run_report(
                 range(len(train_all)), max(batch_size, round(fraction * len(train_all)))
             )
             subset = [prepared[i] for i in chosen]
-            train = finetune_recipe(steps, min(batch_size, len(subset)), seed, lr)
+            train = recipe(steps, min(batch_size, len(subset)), lr, seed)
             runs: dict[str, np.ndarray] = {}
             runs[MODELS[0]] = observable_baseline([train_all[i] for i in chosen], test, seed)[1]
             torch.manual_seed(seed)

@@ -117,29 +117,16 @@ def load_pretrained(tagger: JetTagger, checkpoint_dir: str | Path) -> None:
     load_context_encoder(tagger.encoder, checkpoint_dir, PRETRAINED_KIND)
 
 
-def finetune_recipe(steps: int, batch_size: int, seed: int, lr: float = 2e-3, progress: bool = False) -> TrainConfig:
-    """The TrainConfig every jet fine-tuning uses: 5% warm-up, ten logged records."""
-    return TrainConfig(
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        warmup_steps=max(1, steps // 20),
-        log_every=max(1, steps // 10),
-        seed=seed,
-        progress=progress,
-    )
-
-
-def pretrain_recipe(
-    steps: int, batch_size: int, lr: float = 1e-3, seed: int = 0, progress: bool = False
+def recipe(
+    steps: int, batch_size: int, lr: float, seed: int = 0, *, records: int = 10, progress: bool = False
 ) -> TrainConfig:
-    """The TrainConfig every jet JEPA pretraining uses: 5% warm-up, twenty logged records."""
+    """The TrainConfig of every jet training (tagger fine-tuning, jet JEPA): 5% warm-up, ``records`` logged records."""
     return TrainConfig(
         steps=steps,
         batch_size=batch_size,
         lr=lr,
         warmup_steps=max(1, steps // 20),
-        log_every=max(1, steps // 20),
+        log_every=max(1, steps // records),
         seed=seed,
         progress=progress,
     )
@@ -185,7 +172,7 @@ def finetune_tagger(
     model = JetTagger(config)
     if pretrained is not None:
         load_pretrained(model, pretrained)
-    train_classifier(model, train, config.features, finetune_recipe(steps, min(64, len(train)), seed))
+    train_classifier(model, train, config.features, recipe(steps, min(64, len(train)), 2e-3, seed))
     metrics = evaluate(model, test, config.features)
     save_tagger(
         model, output, {"test": asdict(metrics), "train_jets": len(train), "test_jets": len(test), "steps": steps}
@@ -223,5 +210,7 @@ def pretrain_file(
     """Jet JEPA on the 75% training split of ``jets`` (labels unused); returns (jets, checkpoint)."""
     train, _ = split(jets, 0.25, 0)
     config = TaggerConfig(features=FeatureConfig(max_constituents=max_constituents, use_pid=pid))
-    ckpt = pretrain_jepa(train, config, pretrain_recipe(steps, min(64, len(train)), lr, seed, progress), output)
+    ckpt = pretrain_jepa(
+        train, config, recipe(steps, min(64, len(train)), lr, seed, records=20, progress=progress), output
+    )
     return len(train), ckpt

@@ -147,16 +147,22 @@ def predict(
 
 @cache
 def _metadata(directory: str) -> tuple[Vocab, float]:
-    """The model's vocabulary and the sqrt_s span it was trained on, read without torch."""
+    """The model's vocabulary and the sqrt_s span it was trained on (the DatasetConfig stored in its
+    own config.json by every trainer), read without torch."""
     import json
+
+    from amplitudes.learn.dataset import DatasetConfig
 
     path = Path(directory)
     if (path / "checkpoint" / "config.json").exists():
         path = path / "checkpoint"
     vocab = Vocab.load(path / "vocab.json") if (path / "vocab.json").exists() else Vocab.default()
-    metrics = json.loads((path / "metrics.json").read_text()) if (path / "metrics.json").exists() else {}
-    span = float(metrics.get("preset_config", {}).get("dataset", {}).get("sqrt_s_span", 20.0))
-    return vocab, span
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise SymtokError(f"{path / 'config.json'} is not readable: {err}") from None
+    dataset = DatasetConfig.from_dict(config.get("dataset", {}))
+    return vocab, dataset.sqrt_s_span
 
 
 def _exact(proc: Process, sqrt_s: float, cos_theta: float, squared: str | None, inv: dict[str, float]) -> float:

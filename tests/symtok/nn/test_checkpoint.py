@@ -48,7 +48,7 @@ def test_unknown_or_wrong_kind_is_a_clear_error(tmp_path):
     save_checkpoint(tmp_path / "n", Affine(2), {"kind": "test-affine", "width": 5})
     with pytest.raises(CheckpointError, match="does not fit the model"):
         load_model(tmp_path / "n")
-    with pytest.raises(CheckpointError, match="missing config.json"):
+    with pytest.raises(CheckpointError, match=r"missing config\.json"):
         checkpoint_kind(tmp_path)
 
 
@@ -57,7 +57,9 @@ def _fit(out, steps, lr, resume=False, stop_after=None):
 
     torch.manual_seed(1)
     cfg = TrainConfig(steps=steps, batch_size=8, lr=lr, warmup_steps=2, log_every=2, checkpoint_every=2, progress=False)
-    fit(Regressor(), loss_fn, regression_data(), cfg, collate=collate, out_dir=out, resume=resume, stop_after=stop_after)
+    fit(
+        Regressor(), loss_fn, regression_data(), cfg, collate=collate, out_dir=out, resume=resume, stop_after=stop_after
+    )
 
 
 def test_resume_refuses_other_training_settings(tmp_path):
