@@ -3,6 +3,7 @@ characters, depth, huge numbers), caret excerpts, and Lark errors turned into Pa
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -132,3 +133,37 @@ def lark_error(text: str, err: UnexpectedInput, parser: Any) -> ParseError:
         names = err.expected if isinstance(err, (UnexpectedToken, UnexpectedEOF)) else set()
         expected = _describe(parser, names)
     return ParseError(got, line=line, column=column, expected=expected, excerpt=caret_excerpt(text, line, column))
+
+
+def _digits(n: int) -> int:
+    """Decimal digits of |n| (exact for the sizes that matter, cheap for huge ones)."""
+    return len(str(abs(n))) if n.bit_length() < 4000 else int(n.bit_length() * 0.30103) + 1
+
+
+def checked_pow(base: Any, exp: Any) -> Any:
+    """``Pow(base, exp)``, refusing before SymPy evaluates it a number of more than MAX_DIGITS digits or a
+    combined exponent beyond MAX_EXPONENT (``((2^1000)^1000)^1000`` would take gigabytes otherwise)."""
+    from sympy import Pow, Rational
+
+    if getattr(exp, "is_Integer", False):
+        n = abs(int(exp))
+        if isinstance(base, Rational) and base not in (0, 1, -1):
+            size = max(math.log10(abs(int(base.p))), math.log10(int(base.q)))
+            if size * n > MAX_DIGITS:
+                raise ParseError(f"a power evaluates to a number of about {size * n:.0f} digits (limit {MAX_DIGITS})")
+        if isinstance(base, Pow) and getattr(base.exp, "is_Integer", False) and abs(int(base.exp)) * n > MAX_EXPONENT:
+            raise ParseError(f"nested powers give the exponent {abs(int(base.exp)) * n} (limit {MAX_EXPONENT})")
+    return Pow(base, exp)
+
+
+def check_result(expr: Any) -> Any:
+    """``expr`` unchanged if every number in it has at most MAX_DIGITS digits and every integer exponent
+    is at most MAX_EXPONENT, so that what was accepted prints back to text that is accepted again."""
+    from sympy import Pow, Rational, preorder_traversal
+
+    for node in preorder_traversal(expr):
+        if isinstance(node, Rational) and max(_digits(int(node.p)), _digits(int(node.q))) > MAX_DIGITS:
+            raise ParseError(f"the expression evaluates to a number of more than {MAX_DIGITS} digits")
+        if isinstance(node, Pow) and getattr(node.exp, "is_Integer", False) and abs(int(node.exp)) > MAX_EXPONENT:
+            raise ParseError(f"the expression evaluates to the exponent {node.exp} (limit {MAX_EXPONENT})")
+    return expr

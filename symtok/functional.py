@@ -13,8 +13,8 @@ from lark.exceptions import UnexpectedInput
 from sympy import Add, Expr, Integer, Mul, Pow, S
 
 from grammar import load_parser
-from symtok.diagnostics import error_at, lark_error
-from symtok.errors import ParseError
+from symtok.diagnostics import checked_pow, error_at, lark_error
+from symtok.errors import ParseError, SymtokError
 from symtok.indices import DIRAC, LORENTZ, Index
 from symtok.objects import Gamma, MomentumComponent
 from symtok.symbols import symbol_for
@@ -83,7 +83,7 @@ class FunctionalTransformer(Transformer):
                 raise _Fail(fname, "division by zero")
             return Mul(args[0], Pow(args[1], S.NegativeOne))
         if op == "pow":
-            return Pow(*args)
+            return checked_pow(*args)
         if op == "neg":
             return -args[0]
         raise _Fail(fname, f"unknown function {op!r} (expected add, mul, div, pow, neg, Tr, slash) or no arguments")
@@ -127,6 +127,8 @@ def parse_functional(text: str) -> Expr:
         inner = getattr(err, "orig_exc", None)
         if isinstance(inner, _Fail):
             raise error_at(text, inner.token.start_pos or 0, inner.message) from None
+        if isinstance(inner, SymtokError):
+            raise inner from None
         raise
     if isinstance(result, _DiracMatrix):
         raise ParseError("a bare Dirac matrix is not a scalar expression; wrap it in Tr(...)")

@@ -15,7 +15,7 @@ from lark.exceptions import UnexpectedInput
 from sympy import Add, Expr, Integer, Mul, Pow, S
 
 from grammar import load_parser
-from symtok.diagnostics import MAX_CHARS, check_input, error_at, lark_error
+from symtok.diagnostics import MAX_CHARS, check_input, check_result, checked_pow, error_at, lark_error
 from symtok.errors import ParseError
 from symtok.functional import parse_functional
 from symtok.indices import LORENTZ, Index
@@ -111,10 +111,10 @@ class MartyTransformer(Transformer):
         return _negate(x)
 
     def pow(self, base: Any, exp: Any) -> Expr:
-        return Pow(base, exp)
+        return checked_pow(base, exp)
 
     def pow_neg(self, base: Any, exp: Any) -> Expr:
-        return Pow(base, _finish(_negate(exp)))
+        return checked_pow(base, _finish(_negate(exp)))
 
     def conj(self, wavefunction: Any, token: Token) -> Expr:
         return Conj(wavefunction)
@@ -205,9 +205,9 @@ def parse(text: str, *, max_chars: int = MAX_CHARS) -> Expr:
     """
     check_input(text, max_chars)
     if is_functional(text):
-        return parse_functional(text)
+        return check_result(parse_functional(text))
     try:
-        return _finish(_parse_marty(text))
+        return check_result(_finish(_parse_marty(text)))
     except _TokenError as err:
         offset = err.token.start_pos if err.token.start_pos is not None else 0
         raise error_at(text, offset, err.message) from None

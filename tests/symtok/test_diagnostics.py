@@ -107,3 +107,33 @@ def test_functional_errors():
     assert "only appear inside Tr" in str(error("mul(gamma_mu, x)"))
     assert "unknown function" in str(error("foo(x)"))
     assert "slash() takes one momentum" in str(error("Tr(slash(q))"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "((((2^1000)^1000)^1000)^1000)",
+        "pow(pow(pow(pow(2,1000),1000),1000),1000)",
+        "((s_12^1000)^1000)^1000",
+        "s_12^1000*s_12",
+        "2^1000*s_12",
+        "10^200*10*s_12",
+        "1/2^1000",
+        "e^(999+999)",
+    ],
+)
+def test_results_too_large_to_print_back_are_rejected_fast(text):
+    """The guard looks at the evaluated result, not only at the literals: no hang, and nothing is
+    accepted that would not parse again once printed."""
+    started = time.perf_counter()
+    with pytest.raises(ParseError):
+        parse(text)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_large_but_printable_numbers_round_trip():
+    from symtok import to_string
+
+    for text in ("2^600*s_12", "s_12^1000", "(s_12^10)^100"):
+        expr = parse(text)
+        assert parse(to_string(expr)) == expr
