@@ -176,6 +176,10 @@ def encode_row(row: Row | BadRow, vocab: Vocab | None = None) -> dict[str, objec
             return BadRow(row.line, f"{field}: {err}", text[:500])
         except RecursionError:  # guarded against, but never lose a row to it
             return BadRow(row.line, f"{field}: expression too deeply nested", text[:500])
+        except (KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as err:  # a batch never loses a row: anything else is that row's error, typed
+            return BadRow(row.line, f"{field}: {type(err).__name__}: {err}", text[:500])
         record[f"{field}_ids"] = ids
         record[f"{field}_length"] = len(ids)
     return record
@@ -311,7 +315,9 @@ def build_vocab_from_files(paths: Iterable[str], *, fmt: str = "auto", base: Voc
                     continue
                 try:
                     streams.append(tokenize(text))
-                except SymtokError:
+                except (KeyboardInterrupt, MemoryError):
+                    raise
+                except Exception:  # SymtokError, or anything unforeseen: counted, never fatal
                     errors += 1
     base = base or Vocab.core()
     vocab, counts = build_vocab(streams, base)
