@@ -111,3 +111,25 @@ def test_build_vocab_from_files_reports_coverage(mixed_symba):
     # 2 good rows (2 expressions each) + 2 rows with one bad field (1 each); 3 failures in all
     assert result.added == 0 and result.errors == 3 and result.expressions == 6
     assert result.escaped == 0
+
+
+def test_an_unforeseen_exception_in_one_row_is_that_rows_error(mixed_symba, tmp_path, monkeypatch):
+    """Not only SymtokError: any exception of one row (here a ValueError from the encoder) becomes an
+    errors-file entry with its type, and in = out + errors still holds."""
+    import symtok.io as io_module
+
+    real = io_module.encode_expression
+    calls = {"n": 0}
+
+    def flaky(text, vocab):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ValueError("integer too long to print")
+        return real(text, vocab)
+
+    monkeypatch.setattr(io_module, "encode_expression", flaky)
+    out = tmp_path / "out.parquet"
+    report = encode_file(str(mixed_symba), out)
+    assert report.rows_in == report.rows_out + report.errors
+    errors = [json.loads(line) for line in (tmp_path / "out.parquet.errors.jsonl").read_text().splitlines()]
+    assert any("ValueError: integer too long to print" in e["reason"] for e in errors)
