@@ -3,7 +3,6 @@ linear probe, and tagging metrics of a model on a set of jets."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from jets.features import FeatureConfig, JetBatch, make_batch, pad_batch, prepar
 from jets.metrics import TaggingMetrics, tagging_metrics
 from jets.model import JetTagger, load_tagger
 from symtok.errors import SymtokError
+from symtok.nn.infer import batched
 
 
 def tensors(batch: JetBatch) -> dict[str, Tensor]:
@@ -28,26 +28,26 @@ def tensors(batch: JetBatch) -> dict[str, Tensor]:
     }
 
 
-@torch.no_grad()
 def scores(model: nn.Module, jets: list[Any], features: FeatureConfig, batch_size: int = 128) -> np.ndarray:
-    """Signal probabilities of ``jets``."""
-    model.eval()
-    batches = _batches(jets, features, batch_size)
-    return np.concatenate([torch.sigmoid(model(t["features"], t["padding"])).numpy() for t in batches])
+    """Signal probabilities of ``jets`` (any (features, padding) -> logit model)."""
 
+    def run(m: nn.Module, items: list[Any]) -> Tensor:
+        t = tensors(pad_batch(items))
+        return torch.sigmoid(m(t["features"], t["padding"]))
 
-def _batches(jets: list[Any], features: FeatureConfig, batch_size: int) -> Iterator[dict[str, Tensor]]:
     prepared = prepare_jets(jets, features, with_subjets=False)
-    for start in range(0, len(prepared), batch_size):
-        yield tensors(pad_batch(prepared[start : start + batch_size]))
+    return np.asarray(batched(model, prepared, run, batch_size=batch_size))
 
 
-@torch.no_grad()
 def embeddings(tagger: JetTagger, jets: list[Any], batch_size: int = 256) -> np.ndarray:
     """The encoder's pooled embeddings (B, dim) of ``jets``, frozen (no head)."""
-    tagger.eval()
-    batches = _batches(jets, tagger.config.features, batch_size)
-    return np.concatenate([tagger.encoder(t["features"], t["padding"]).pooled.numpy() for t in batches])
+
+    def run(m: nn.Module, items: list[Any]) -> Tensor:
+        t = tensors(pad_batch(items))
+        return m.encoder(t["features"], t["padding"]).pooled
+
+    prepared = prepare_jets(jets, tagger.config.features, with_subjets=False)
+    return np.asarray(batched(tagger, prepared, run, batch_size=batch_size))
 
 
 def linear_probe(tagger: JetTagger, train: list[Any], test: list[Any]) -> float:
