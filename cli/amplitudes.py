@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
+from cli import squared
 from cli.render import EXPR_COMMAND, out, say, warn
 
 Theory = Literal["qed", "qcd"]
@@ -21,6 +22,9 @@ Progress = Annotated[bool, typer.Option("--progress/--no-progress")]
 app = typer.Typer(
     help="Tree-level 2->2 QED/QCD processes, diagrams, |M|^2, and the |M|^2 surrogate.", no_args_is_help=True
 )
+
+
+app.add_typer(squared.app, name="squared")
 
 
 @app.command("list")

@@ -1,4 +1,8 @@
-"""``symtok predict``: |M|^2 of an amplitude, a process or every row of a file with a trained model."""
+"""``symtok predict``: the squared amplitude of an amplitude (the SYMBA task), or |M|^2 at a point.
+
+The default model predicts the squared-amplitude expression; ``--model`` may also name an
+amplitude regressor, which predicts the number |M|^2 at ``--sqrt-s``/``--cos-theta``.
+"""
 
 from __future__ import annotations
 
@@ -20,25 +24,12 @@ def _line(r) -> str:  # r: amplitudes.learn.predict.Prediction
     return text
 
 
-def predict(
-    amplitude: Annotated[str | None, typer.Argument(help="Amplitude in the MARTY form; '-' reads stdin")] = None,
-    sqrt_s: Annotated[float, typer.Option("--sqrt-s", help="centre-of-mass energy, GeV")] = 10.0,
-    cos_theta: Annotated[float, typer.Option("--cos-theta", help="cosine of the angle between p_1 and p_3")] = 0.0,
-    process: Annotated[
-        str | None, typer.Option("--process", help='build the amplitude with the generator, e.g. "e+ e- > mu+ mu-"')
-    ] = None,
-    model: Annotated[Path | None, typer.Option("--model", help="Model directory (default: the shipped model)")] = None,
-    exact: Annotated[bool, typer.Option("--exact", help="also compute the exact |M|^2 and the relative error")] = False,
-    file: Annotated[str | None, typer.Option("--file", help="SYMBA rows: predict each row at the given point")] = None,
-    backend: Annotated[
-        Literal["torch", "onnx"], typer.Option(help="torch | onnx (model.onnx from `symtok export onnx`)")
-    ] = "torch",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Predict |M|^2 (e = g = 1) of an amplitude at a centre-of-mass point with a trained model."""
+def _regressor(amplitude, sqrt_s, cos_theta, process, model, exact, file, backend, as_json) -> None:
     from amplitudes.learn.predict import predict as run_predict
     from amplitudes.learn.predict import predict_file
 
+    sqrt_s = 10.0 if sqrt_s is None else sqrt_s
+    cos_theta = 0.0 if cos_theta is None else cos_theta
     if file is None:
         text = read_expr(amplitude) if amplitude is not None else None
         r = run_predict(
@@ -56,6 +47,80 @@ def predict(
         json_line({"line": row.line, **asdict(row.prediction)}) if as_json else say(_line(row.prediction))
     warn(f"{done + failed} rows: {done} predicted, {failed} errors")
     raise typer.Exit(0 if done else 1)
+
+
+def _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, as_json, progress) -> None:
+    from amplitudes.learn.predict import evaluate_expression
+    from amplitudes.learn.squared import predict_squared_one, predict_squared_rows
+
+    if file is None:
+        text = read_expr(amplitude) if amplitude is not None else None
+        r = predict_squared_one(text, process=process, model_dir=model, beam=beam)
+        value = None
+        if sqrt_s is not None or cos_theta is not None:
+            value = evaluate_expression(r.amplitude, r.squared_amplitude, sqrt_s or 10.0, cos_theta or 0.0)
+        if as_json:
+            json_line({**asdict(r), "value": value})
+            return
+        say(r.squared_amplitude)
+        if value is not None:
+            warn(f"at sqrt(s) = {sqrt_s or 10.0} GeV, cos(theta) = {cos_theta or 0.0} (e = g = 1): {value:.12g}")
+        return
+    rows = predict_squared_rows(model, file, beam=beam, progress=progress)
+    done = failed = matched = compared = 0
+    for row in rows:
+        if row.error is not None:
+            failed += 1
+            json_line({"line": row.line, "error": row.error}) if as_json else warn(f"line {row.line}: {row.error}")
+            continue
+        done += 1
+        if row.equivalent is not None:
+            compared += 1
+            matched += row.equivalent
+        if as_json:
+            json_line({k: v for k, v in asdict(row).items() if v is not None or k in ("exact_match", "equivalent")})
+        else:
+            verdict = "" if row.equivalent is None else ("  [equivalent]" if row.equivalent else "  [NOT equivalent]")
+            say(f"line {row.line}: {row.squared_amplitude}{verdict if exact else ''}")
+    summary = f"{done + failed} rows: {done} predicted, {failed} errors"
+    if compared:
+        summary += f"; {matched}/{compared} numerically equal to the row's own squared amplitude"
+    warn(summary)
+    raise typer.Exit(0 if done else 1)
+
+
+def predict(
+    amplitude: Annotated[str | None, typer.Argument(help="Amplitude in the MARTY form; '-' reads stdin")] = None,
+    sqrt_s: Annotated[float | None, typer.Option("--sqrt-s", help="also evaluate at this energy, GeV")] = None,
+    cos_theta: Annotated[float | None, typer.Option("--cos-theta", help="cos of the angle between p_1 and p_3")] = None,
+    process: Annotated[
+        str | None, typer.Option("--process", help='build the amplitude with the generator, e.g. "e+ e- > mu+ mu-"')
+    ] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Model directory (default: the shipped model)")] = None,
+    beam: Annotated[int, typer.Option(min=1, max=64, help="beam width (1 = greedy)")] = 1,
+    exact: Annotated[
+        bool, typer.Option("--exact", help="compare with the exact result (--file: the row's own)")
+    ] = False,
+    file: Annotated[
+        str | None, typer.Option("--file", help="SYMBA rows, amp,sqamp CSV or one amplitude per line")
+    ] = None,
+    backend: Annotated[
+        Literal["torch", "onnx"], typer.Option(help="torch | onnx (regressor models: model.onnx)")
+    ] = "torch",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = False,
+) -> None:
+    """Predict the squared amplitude of an amplitude (with --sqrt-s/--cos-theta also its value)."""
+    from amplitudes.learn.predict import model_kind_of
+
+    if model is not None and model_kind_of(model) == "amplitude-regressor":
+        _regressor(amplitude, sqrt_s, cos_theta, process, model, exact, file, backend, as_json)
+        return
+    if backend == "onnx":
+        from symtok.errors import SymtokError
+
+        raise SymtokError("--backend onnx serves amplitude-regressor models; the squared-amplitude model runs on torch")
+    _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, as_json, progress)
 
 
 def register(app: typer.Typer) -> None:

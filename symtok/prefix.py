@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sympy import Add, Expr, Integer, Mul, Pow, Rational, S, Symbol
+from sympy import Add, Expr, Integer, Mul, Rational, S, Symbol
 
-from symtok.errors import TokenError
+from symtok.diagnostics import MAX_DIGITS, checked_pow
+from symtok.errors import ParseError, TokenError
 from symtok.indices import Index
 from symtok.normalize import CANONICAL_NAMES
 from symtok.objects import SPEC_BY_CLASS, SPEC_BY_TOKEN, PhysicsObject
@@ -180,6 +181,8 @@ def decode(tokens: Sequence[str]) -> Expr:
             if not digits:
                 raise TokenError(f"token {pos + 1} ({tok!r}): a sign with no digits after it")
             text = "".join(reversed(digits))
+            if len(text) > MAX_DIGITS:
+                raise TokenError(f"token {pos + 1}: an integer of {len(text)} digits (limit {MAX_DIGITS})")
             if len(text) > 1 and text[0] == "0":
                 raise TokenError(f"token {pos + 1}: integer {text} has a leading zero")
             digits.clear()
@@ -244,7 +247,10 @@ def _decode_token(tok: str, pos: int, stack: list[Any]) -> Any:
         return _Chain(tok, [_value(a), _value(b)])
     if tok == "pow":
         base, exp = (_value(x) for x in _pop(stack, 2, tok, pos))
-        return Pow(base, exp)
+        try:  # refuse powers that would evaluate to astronomically large numbers (or never finish)
+            return checked_pow(base, exp)
+        except ParseError as err:
+            raise TokenError(f"token {pos + 1} ('pow'): {err}") from None
     if tok == "rat":
         p, q = _pop(stack, 2, tok, pos)
         if not (isinstance(p, Integer) and isinstance(q, Integer)) or q <= 0:

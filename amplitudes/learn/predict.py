@@ -223,4 +223,36 @@ def predict_file(
             yield RowPrediction(row.line, prediction=result)
 
 
-__all__ = ["Prediction", "RowPrediction", "predict", "predict_file", "process_of_amplitude"]
+def model_kind_of(directory: str | Path) -> str:
+    """The kind a model directory's config.json names (read without torch)."""
+    import json
+
+    path = Path(directory)
+    if (path / "checkpoint" / "config.json").exists():
+        path = path / "checkpoint"
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise SymtokError(f"{path} is not a model directory: {err}") from None
+    kind = config.get("kind") if isinstance(config, dict) else None
+    if not isinstance(kind, str):
+        raise SymtokError(f"{path / 'config.json'} names no model kind")
+    return kind
+
+
+def evaluate_expression(amplitude: str, squared: str, sqrt_s: float, cos_theta: float) -> float:
+    """The value (e = g = 1, reg_prop = 0) of a squared amplitude at a 2→2 point of the amplitude's process."""
+    proc = process_of_amplitude(parse(amplitude))
+    _, inv = kinematic_features(proc, sqrt_s, cos_theta)
+    return _exact(proc, sqrt_s, cos_theta, squared, inv)
+
+
+__all__ = [
+    "Prediction",
+    "RowPrediction",
+    "evaluate_expression",
+    "model_kind_of",
+    "predict",
+    "predict_file",
+    "process_of_amplitude",
+]

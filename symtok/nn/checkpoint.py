@@ -8,6 +8,7 @@ this module never names a task."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -114,6 +115,7 @@ def save_checkpoint(
             _json(tmp / "optimizer.json", meta)
         if trainer_state is not None:
             _json(tmp / "trainer_state.json", trainer_state)
+        write_checksums(tmp)
         old = None
         if target.exists():
             old = target.with_name(f".{target.name}.old")
@@ -138,6 +140,52 @@ def _read_json(path: Path) -> Any:
         raise CheckpointError(f"{path} is not valid JSON: {err}") from None
 
 
+CHECKSUMS = "checksums.json"
+CHECKSUMMED = ("config.json", "model.safetensors", "vocab.json", "optimizer.safetensors", "optimizer.json")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_checksums(directory: str | os.PathLike[str]) -> None:
+    """Record the SHA-256 of the files that define the model (weights, config, vocabulary, optimizer)
+    in checksums.json; reports written beside them later (metrics, plots) are not covered."""
+    path = Path(directory)
+    sums = {name: _sha256(path / name) for name in CHECKSUMMED if (path / name).is_file()}
+    _json(path / CHECKSUMS, sums)
+
+
+def verify_checksums(directory: str | os.PathLike[str]) -> None:
+    """CheckpointError if a file listed in checksums.json is missing or differs (corrupt, truncated or
+    edited). Directories written before checksums existed have none and are read as they are."""
+    path = Path(directory)
+    if not (path / CHECKSUMS).exists():
+        return
+    sums = _read_json(path / CHECKSUMS)
+    if not isinstance(sums, dict):
+        raise CheckpointError(f"{path / CHECKSUMS} is not a mapping of file names to SHA-256 sums")
+    for name, expected in sums.items():
+        target = path / str(name)
+        if not target.is_file():
+            raise CheckpointError(f"checkpoint is missing {name} (listed in {CHECKSUMS}): {path}")
+        if _sha256(target) != expected:
+            raise CheckpointError(
+                f"{target} does not match its SHA-256 in {CHECKSUMS}: the file is corrupt or was modified"
+            )
+
+
+def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(str(path))
+    except Exception as err:  # safetensors raises its own error types for every malformed file
+        raise CheckpointError(f"{path} is not a readable safetensors file: {err}") from None
+
+
 def load_checkpoint(directory: str | os.PathLike[str]) -> Checkpoint:
     """Read a checkpoint directory (no pickle anywhere); CheckpointError says what is missing."""
     path = Path(directory)
@@ -149,12 +197,13 @@ def load_checkpoint(directory: str | os.PathLike[str]) -> Checkpoint:
     weights = path / "model.safetensors"
     if not weights.exists():
         raise CheckpointError(f"checkpoint is missing model.safetensors: {path}")
-    state = load_file(str(weights))
+    verify_checksums(path)
+    state = _load_tensors(weights)
     metrics = _read_json(path / "metrics.json") if (path / "metrics.json").exists() else {}
     optimizer_state = None
     if (path / "optimizer.safetensors").exists():
         optimizer_state = optimizer_from_flat(
-            load_file(str(path / "optimizer.safetensors")), _read_json(path / "optimizer.json")
+            _load_tensors(path / "optimizer.safetensors"), _read_json(path / "optimizer.json")
         )
     trainer_state = _read_json(path / "trainer_state.json") if (path / "trainer_state.json").exists() else None
     return Checkpoint(path, config, state, metrics, optimizer_state, trainer_state)

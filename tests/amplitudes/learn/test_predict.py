@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from amplitudes.generate import generate
-from amplitudes.learn.predict import predict_file
+from amplitudes.learn.predict import default_model_dir, predict_file
 from cli.main import run
 
 
@@ -32,7 +32,8 @@ def test_every_row_gets_a_prediction_or_an_error(tmp_path):
 
 def test_the_cli_goes_on_and_counts(tmp_path, capsys):
     path, n = _mixed_file(tmp_path)
-    code = run(["predict", "--file", str(path), "--sqrt-s", "9", "--cos-theta", "0.3", "--json"])
+    model = str(default_model_dir())
+    code = run(["predict", "--model", model, "--file", str(path), "--sqrt-s", "9", "--cos-theta", "0.3", "--json"])
     captured = capsys.readouterr()
     lines = [line for line in captured.out.splitlines() if line.strip()]
     assert code == 0

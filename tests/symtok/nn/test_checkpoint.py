@@ -70,3 +70,24 @@ def test_resume_refuses_other_training_settings(tmp_path):
     assert saved["step"] == 4
     _fit(tmp_path, 8, 3e-3, resume=True)  # the same settings resume
     assert json.loads((tmp_path / "checkpoint" / "trainer_state.json").read_text())["step"] == 8
+
+
+def test_a_corrupt_or_edited_model_file_is_refused_by_its_checksum(tmp_path):
+    register_model("test-affine", "a test affine map", lambda config: Affine(config["width"]))
+    save_checkpoint(tmp_path / "m", Affine(3), {"kind": "test-affine", "width": 3})
+    sums = json.loads((tmp_path / "m" / "checksums.json").read_text())
+    assert {"config.json", "model.safetensors"} <= set(sums)
+    weights = tmp_path / "m" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF  # one flipped bit in a weight: still a readable file, but not the saved one
+    weights.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="SHA-256"):
+        load_model(tmp_path / "m")
+    (tmp_path / "m" / "checksums.json").unlink()  # without checksums: read as it is, garbage refused
+    weights.write_bytes(b"\0" * 64)
+    with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+        load_model(tmp_path / "m")
+    (tmp_path / "m" / "metrics.json").write_text("{}")  # reports beside a model may change freely
+    save_checkpoint(tmp_path / "n", Affine(3), {"kind": "test-affine", "width": 3})
+    (tmp_path / "n" / "metrics.json").write_text('{"rewritten": true}')
+    load_model(tmp_path / "n")

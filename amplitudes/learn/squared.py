@@ -1,0 +1,723 @@
+"""The SYMBA task: amplitude tokens in, squared-amplitude tokens out, with the shared Encoder in an
+encoder–decoder (symtok.nn.seq2seq), grammar-constrained decoding (symtok.constrain) and a
+numerical-equivalence check (symtok.equivalence).
+
+Data: any file symtok.io reads with a squared amplitude per row (SYMBA raw rows or ``amp,sqamp``
+CSV). Both sides are canonical prefix tokens (symtok.tokenize), so index names and term order
+never count as errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+import symtok
+from symtok.config import Config
+from symtok.constrain import PrefixGrammar
+from symtok.diagnostics import check_result
+from symtok.errors import SymtokError
+from symtok.io import BadRow, Row, read_rows
+from symtok.nn.checkpoint import CheckpointError, load_context_encoder, load_model, register_model
+from symtok.nn.decode import beam_search
+from symtok.nn.seq2seq import Seq2Seq, Seq2SeqConfig
+from symtok.nn.train import StepInfo, TrainConfig, fit
+from symtok.tokens import INDEX_PREFIX, INDEX_SLOTS, SEP
+from symtok.vocab import Vocab
+
+KIND = "squared-seq2seq"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SquaredConfig(Config):
+    """Everything a squared-amplitude model is trained with (saved in its config.json)."""
+
+    model: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=6000, batch_size=1, lr=1e-3, warmup_steps=200))
+    tokens_per_batch: int = 8192  # source + target tokens per batch, padding included
+    label_smoothing: float = 0.0
+    label_fraction: float = 1.0  # a seeded fraction of the training pairs (label-efficiency studies)
+    source_order: bool = False  # append the input's own index order to the source (see source_tokens)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One training or evaluation row: ids of both sides (no <bos>/<eos>) and its line number."""
+
+    line: int
+    source: tuple[int, ...]
+    target: tuple[int, ...]
+    amplitude: str
+
+
+@dataclass
+class PairSet:
+    """The rows of a file that tokenized, and the ones that did not (in = pairs + errors)."""
+
+    pairs: list[Pair]
+    errors: list[BadRow]
+
+
+_NUMBER = re.compile(r"(\d+)")
+
+
+def _natural(name: str) -> tuple[Any, ...]:
+    return tuple(int(part) if part.isdigit() else part for part in _NUMBER.split(name))
+
+
+def source_tokens(text: str, *, order: bool = False) -> list[str]:
+    """The model input of an amplitude: its canonical tokens, then (``order``) ``<sep>`` and, per
+    canonical index, the rank of its original name among the input's names of that kind.
+
+    Canonical tokens forget how the generator named and ordered things. On the 2025 benchmark that
+    loses information the target depends on: rows whose amplitudes are equal up to renaming
+    have different squared amplitudes (an OffShell leg, written only in the dropped process
+    header, adds its s_ii terms), and MARTY's naming order differs between them. The ranks keep
+    that order without keeping any name, so the input stays independent of the naming scheme.
+    """
+    normed, renaming = symtok.normalize_indices(symtok.parse(text))
+    tokens = symtok.encode(normed)
+    if not order:
+        return tokens
+    tokens.append(SEP)
+    by_kind: dict[str, list[tuple[int, str]]] = {}
+    for (name, kind), canonical_name in renaming.items():
+        by_kind.setdefault(kind, []).append((int(canonical_name.rsplit("_", 1)[1]), name))
+    for kind, items in by_kind.items():
+        ranks = {name: r for r, name in enumerate(sorted((n for _, n in items), key=_natural))}
+        tokens.extend(f"{INDEX_PREFIX[kind]}{min(ranks[name], INDEX_SLOTS[kind] - 1)}" for _, name in sorted(items))
+    return tokens
+
+
+def _tokenize_row(row: Row | BadRow, order: bool = False) -> tuple[int, list[str], list[str], str] | BadRow:
+    if isinstance(row, BadRow):
+        return row
+    if row.squared_amplitude is None:
+        return BadRow(row.line, "the row has no squared amplitude", row.amplitude[:500])
+    try:
+        source = source_tokens(row.amplitude, order=order)
+        return row.line, source, symtok.tokenize(row.squared_amplitude), row.amplitude
+    except SymtokError as err:
+        return BadRow(row.line, str(err).splitlines()[0], row.amplitude[:500])
+
+
+def read_pairs(
+    path: str | os.PathLike[str],
+    vocab: Vocab,
+    *,
+    max_source_len: int = 1024,
+    max_target_len: int = 1024,
+    order: bool = False,
+    workers: int | None = None,
+) -> PairSet:
+    """Tokenize every row of ``path`` that has a squared amplitude; rows that fail or are longer than
+    the limits become errors with the reason."""
+    rows = list(read_rows(str(path)))
+    workers = workers or min(len(rows) // 500 + 1, os.cpu_count() or 1)
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            results = list(pool.map(partial(_tokenize_row, order=order), rows, chunksize=64))
+    else:
+        results = [_tokenize_row(r, order) for r in rows]
+    pairs, errors = [], []
+    for result in results:
+        if isinstance(result, BadRow):
+            errors.append(result)
+            continue
+        line, source, target, amplitude = result
+        if len(source) > max_source_len or len(target) > max_target_len:
+            errors.append(
+                BadRow(
+                    line,
+                    f"{len(source)} / {len(target)} tokens exceed the limits {max_source_len} / {max_target_len}",
+                    amplitude[:500],
+                )
+            )
+            continue
+        try:
+            pairs.append(Pair(line, tuple(vocab.encode(source)), tuple(vocab.encode(target)), amplitude))
+        except SymtokError as err:
+            errors.append(BadRow(line, str(err), amplitude[:500]))
+    return PairSet(pairs, errors)
+
+
+def pad(sequences: Sequence[Sequence[int]], pad_id: int = 0) -> Tensor:
+    """(B, max length) long tensor of the sequences, right-padded."""
+    out = torch.full((len(sequences), max(1, max(map(len, sequences)))), pad_id, dtype=torch.long)
+    for i, s in enumerate(sequences):
+        out[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+    return out
+
+
+def length_batches(pairs: Sequence[Pair], tokens_per_batch: int, eos_id: int) -> list[tuple[Tensor, Tensor]]:
+    """Batches of similar lengths (sorted by target then source length) within a token budget:
+    (source ids, target ids + <eos>) padded tensors."""
+    order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i].target), len(pairs[i].source)))
+    batches: list[tuple[Tensor, Tensor]] = []
+    current: list[int] = []
+    widest = 0
+    for i in order:
+        width = len(pairs[i].source) + len(pairs[i].target) + 1
+        if current and max(widest, width) * (len(current) + 1) > tokens_per_batch:
+            batches.append(_batch([pairs[j] for j in current], eos_id))
+            current, widest = [], 0
+        current.append(i)
+        widest = max(widest, width)
+    if current:
+        batches.append(_batch([pairs[j] for j in current], eos_id))
+    return batches
+
+
+def _batch(pairs: list[Pair], eos_id: int) -> tuple[Tensor, Tensor]:
+    return pad([p.source for p in pairs]), pad([(*p.target, eos_id) for p in pairs])
+
+
+def seq2seq_loss(label_smoothing: float):
+    """The fit() loss of a Seq2Seq on (source, target) batches."""
+
+    def loss(model: nn.Module, batch: tuple[Tensor, Tensor], info: StepInfo) -> tuple[Tensor, dict[str, float]]:
+        source, target = batch
+        value, accuracy = (model.module if hasattr(model, "module") else model).loss(source, target, label_smoothing)
+        return value, {"token_accuracy": float(accuracy)}
+
+    return loss
+
+
+def _build(config: dict[str, Any]) -> Seq2Seq:
+    return Seq2Seq(Seq2SeqConfig.from_dict(config["model"]))
+
+
+register_model(KIND, "a squared-amplitude model (encoder-decoder)", _build)
+
+
+def subsample(pairs: list[Pair], fraction: float, seed: int) -> list[Pair]:
+    """A seeded fraction of ``pairs`` (at least one)."""
+    if fraction >= 1.0:
+        return pairs
+    keep = max(1, round(fraction * len(pairs)))
+    order = np.random.default_rng(seed).permutation(len(pairs))[:keep]
+    return [pairs[i] for i in sorted(order)]
+
+
+def train_squared(
+    pairs: list[Pair],
+    out_dir: str | os.PathLike[str],
+    config: SquaredConfig | None = None,
+    *,
+    vocab: Vocab | None = None,
+    pretrained: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+) -> Seq2Seq:
+    """Train an encoder–decoder on ``pairs``; writes a ``squared-seq2seq`` checkpoint under out_dir/checkpoint.
+
+    ``pretrained``: a JEPA checkpoint whose context encoder initialises the encoder."""
+    config = config or SquaredConfig()
+    vocab = vocab or Vocab.default()
+    if len(vocab) != config.model.vocab_size:
+        raise SymtokError(f"the vocabulary has {len(vocab)} tokens but the model config says {config.model.vocab_size}")
+    torch.manual_seed(config.model.seed)
+    model = Seq2Seq(config.model)
+    if pretrained is not None:
+        load_context_encoder(model.encoder, pretrained, "jepa-encoder")
+    chosen = subsample(pairs, config.label_fraction, config.train.seed)
+    batches = length_batches(chosen, config.tokens_per_batch, config.model.eos_id)
+    fit(
+        model,
+        seq2seq_loss(config.label_smoothing),
+        batches,
+        config.train,
+        collate=lambda items: items[0],
+        out_dir=out_dir,
+        checkpoint_config={"kind": KIND, **asdict(config), "pairs": len(chosen)},
+        vocab_json=vocab.to_json(),
+        resume=resume,
+    )
+    model.eval()
+    return model
+
+
+def load_squared(directory: str | os.PathLike[str]) -> tuple[Seq2Seq, Vocab, SquaredConfig]:
+    """Load a squared-amplitude model directory (or a training run's directory)."""
+    model, ckpt = load_model(directory, KIND)
+    vocab_path = ckpt.path / "vocab.json"
+    vocab = Vocab.load(vocab_path) if vocab_path.exists() else Vocab.default()
+    data = {k: v for k, v in ckpt.config.items() if k in SquaredConfig.__dataclass_fields__}
+    try:
+        config = SquaredConfig.from_dict(data)
+    except SymtokError as err:
+        raise CheckpointError(f"{ckpt.path / 'config.json'}: {err}") from None
+    if len(vocab) != config.model.vocab_size:
+        raise CheckpointError(f"{vocab_path} has {len(vocab)} tokens; the model expects {config.model.vocab_size}")
+    return model, vocab, config
+
+
+@dataclass(frozen=True)
+class SquaredPrediction:
+    """The predicted squared amplitude of one amplitude: canonical tokens and MARTY text, or an error."""
+
+    tokens: tuple[str, ...] | None
+    text: str | None
+    log_prob: float | None = None
+    error: str | None = None
+
+
+def decode_ids(
+    model: Seq2Seq,
+    sources: Sequence[Sequence[int]],
+    *,
+    beam: int = 1,
+    max_length: int | None = None,
+    batch_size: int = 32,
+    constrained: bool = True,
+    vocab: Vocab | None = None,
+    progress: bool = False,
+) -> list[tuple[tuple[int, ...], float]]:
+    """Best decoded target ids and log-probability per source (batched, longest first)."""
+    vocab = vocab or Vocab.default()
+    limit = max_length or model.config.max_target_len
+    grammar = PrefixGrammar(vocab, limit) if constrained else None
+    order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))
+    results: list[tuple[tuple[int, ...], float]] = [((), float("-inf"))] * len(sources)
+    chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    from symtok.files import progress_bar
+
+    with torch.inference_mode():
+        for chunk in progress_bar(chunks, enabled=progress, desc="decoding"):
+            hyps = beam_search(model, pad([sources[i] for i in chunk]), beam=beam, max_length=limit, grammar=grammar)
+            for i, h in zip(chunk, hyps, strict=True):
+                results[i] = (h[0].ids, h[0].log_prob) if h else ((), float("-inf"))
+    return results
+
+
+def predict_squared(
+    model: Seq2Seq,
+    vocab: Vocab,
+    amplitudes: Sequence[str],
+    *,
+    beam: int = 1,
+    batch_size: int = 32,
+    order: bool = False,
+    progress: bool = False,
+) -> list[SquaredPrediction]:
+    """Predicted squared amplitude of each amplitude text; a row that cannot be read or is longer than
+    the model's limit gets an error, the others are decoded in batches."""
+    sources: list[list[int]] = []
+    where: list[int] = []
+    out: list[SquaredPrediction | None] = [None] * len(amplitudes)
+    for i, text in enumerate(amplitudes):
+        try:
+            ids = vocab.encode(source_tokens(text, order=order))
+        except SymtokError as err:
+            out[i] = SquaredPrediction(None, None, error=str(err).splitlines()[0])
+            continue
+        if len(ids) > model.config.max_source_len:
+            out[i] = SquaredPrediction(
+                None, None, error=f"{len(ids)} tokens: longer than the model's maximum {model.config.max_source_len}"
+            )
+            continue
+        sources.append(ids)
+        where.append(i)
+    decoded = decode_ids(model, sources, beam=beam, batch_size=batch_size, vocab=vocab, progress=progress)
+    for i, (ids, log_prob) in zip(where, decoded, strict=True):
+        tokens = tuple(vocab.decode(list(ids)))
+        try:
+            text = symtok.to_string(check_result(symtok.detokenize(list(tokens))))
+        except SymtokError as err:
+            out[i] = SquaredPrediction(tokens, None, log_prob, f"the decoded tokens are not an expression: {err}")
+            continue
+        out[i] = SquaredPrediction(tokens, text, log_prob)
+    return [p for p in out if p is not None]
+
+
+# ------------------------------------------------------------------------------- evaluation
+
+
+@dataclass
+class RowResult:
+    line: int
+    target_len: int
+    valid: bool
+    exact: bool
+    equivalent: bool
+    seen: bool | None
+
+
+def evaluate_pairs(
+    model: Seq2Seq,
+    vocab: Vocab,
+    pairs: Sequence[Pair],
+    *,
+    beam: int = 1,
+    batch_size: int = 32,
+    points: int = 3,
+    seen_amplitudes: Iterable[str] | None = None,
+    progress: bool = False,
+) -> tuple[dict[str, Any], list[RowResult]]:
+    """Token accuracy (teacher forced), exact match of canonical tokens, numerical equivalence at
+    ``points`` random points, valid-syntax rate, and the same on rows whose amplitude is unseen."""
+    from symtok.equivalence import equivalent
+
+    started = time.perf_counter()
+    seen = set(seen_amplitudes) if seen_amplitudes is not None else None
+    correct = total = 0
+    with torch.inference_mode():
+        for source, target in length_batches(list(pairs), 16384, model.config.eos_id):
+            logits = model(source, torch.cat([torch.full_like(target[:, :1], model.config.bos_id), target[:, :-1]], 1))
+            real = target != model.config.pad_id
+            correct += int((logits.argmax(-1)[real] == target[real]).sum())
+            total += int(real.sum())
+    decode_start = time.perf_counter()
+    decoded = decode_ids(
+        model, [p.source for p in pairs], beam=beam, batch_size=batch_size, vocab=vocab, progress=progress
+    )
+    decode_seconds = time.perf_counter() - decode_start
+    rows: list[RowResult] = []
+    for pair, (ids, _) in zip(pairs, decoded, strict=True):
+        exact = tuple(ids) == pair.target
+        valid, same = True, exact
+        if not exact:
+            try:
+                predicted = symtok.detokenize(vocab.decode(list(ids)))
+            except SymtokError:
+                valid = False
+            else:
+                same = equivalent(predicted, symtok.detokenize(vocab.decode(list(pair.target))), points=points)
+        rows.append(
+            RowResult(pair.line, len(pair.target), valid, exact, same, None if seen is None else pair.amplitude in seen)
+        )
+    n = max(1, len(rows))
+    metrics: dict[str, Any] = {
+        "rows": len(rows),
+        "beam": beam,
+        "token_accuracy": correct / max(1, total),
+        "exact_match": sum(r.exact for r in rows) / n,
+        "equivalent": sum(r.equivalent for r in rows) / n,
+        "valid": sum(r.valid for r in rows) / n,
+        "decode_rows_per_s": len(rows) / max(decode_seconds, 1e-9),
+        "seconds": time.perf_counter() - started,
+    }
+    if seen is not None:
+        unseen = [r for r in rows if not r.seen]
+        metrics["unseen_rows"] = len(unseen)
+        metrics["unseen_exact_match"] = sum(r.exact for r in unseen) / max(1, len(unseen))
+        metrics["unseen_equivalent"] = sum(r.equivalent for r in unseen) / max(1, len(unseen))
+    metrics["by_length"] = length_buckets(rows)
+    return metrics, rows
+
+
+LENGTH_EDGES = (0, 50, 100, 200, 400, 800, 1600)
+
+
+def length_buckets(rows: Sequence[RowResult]) -> list[dict[str, Any]]:
+    """Exact-match and equivalence rates per target-length bucket."""
+    out = []
+    for lo, hi in zip(LENGTH_EDGES, (*LENGTH_EDGES[1:], 10**9), strict=True):
+        inside = [r for r in rows if lo <= r.target_len < hi]
+        if inside:
+            out.append(
+                {
+                    "tokens": f"{lo}-{hi - 1}" if hi < 10**9 else f">={lo}",
+                    "rows": len(inside),
+                    "exact_match": sum(r.exact for r in inside) / len(inside),
+                    "equivalent": sum(r.equivalent for r in inside) / len(inside),
+                }
+            )
+    return out
+
+
+def plot_buckets(metrics: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Bar plot of exact match and equivalence by target length."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    buckets = metrics["by_length"]
+    x = np.arange(len(buckets))
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar(x - 0.2, [100 * b["exact_match"] for b in buckets], 0.4, label="exact match")
+    ax.bar(x + 0.2, [100 * b["equivalent"] for b in buckets], 0.4, label="numerically equivalent")
+    ax.set_xticks(x, [f"{b['tokens']}\n({b['rows']})" for b in buckets])
+    ax.set_xlabel("target length, tokens (rows)")
+    ax.set_ylabel("%")
+    ax.set_ylim(0, 100)
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    from symtok.files import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+
+
+def model_dir_of(directory: str | os.PathLike[str]) -> Path:
+    return Path(directory)
+
+
+# ------------------------------------------------------------------------------- files and models
+
+
+def default_squared_dir() -> Path:
+    """The shipped squared-amplitude model: squared-default if present, else squared-symba2025."""
+    from symtok.files import data_path
+
+    for name in ("squared-default", "squared-symba2025"):
+        path = Path(data_path("models")) / name
+        if (path / "config.json").exists():
+            return path
+    return Path(data_path("models")) / "squared-default"
+
+
+def write_errors(errors: Sequence[BadRow], path: str | os.PathLike[str]) -> None:
+    """One JSON object per unreadable row (line, reason, text), atomically."""
+    import json
+
+    from symtok.files import atomic_write_text
+
+    atomic_write_text(path, "".join(json.dumps(asdict(e)) + "\n" for e in errors))
+
+
+def publish(run_dir: str | os.PathLike[str], model_dir: str | os.PathLike[str], metrics: dict[str, Any]) -> Path:
+    """Write a training run's final model (no optimizer state) with its metrics as a model directory."""
+    from symtok.nn.checkpoint import save_checkpoint
+
+    model, ckpt = load_model(run_dir, KIND)
+    vocab_path = ckpt.path / "vocab.json"
+    return save_checkpoint(
+        model_dir,
+        model,
+        ckpt.config,
+        metrics=metrics,
+        vocab_json=vocab_path.read_text(encoding="utf-8") if vocab_path.exists() else None,
+    )
+
+
+@dataclass
+class TrainReport:
+    """What train_squared_file did: rows used, rows refused, where the model is, held-out metrics."""
+
+    pairs: int
+    errors: int
+    model_dir: Path
+    metrics: dict[str, Any]
+    seconds: float
+
+
+def train_squared_file(
+    train_path: str,
+    out_dir: str | os.PathLike[str],
+    config: SquaredConfig | None = None,
+    *,
+    valid_path: str | None = None,
+    pretrained: str | os.PathLike[str] | None = None,
+    beam: int = 1,
+    resume: bool = False,
+) -> TrainReport:
+    """Train on the rows of ``train_path``; the run goes to out_dir/run, the model to out_dir/model,
+    unreadable rows to out_dir/errors.jsonl. With ``valid_path`` the model is evaluated there
+    (metrics.json beside the model, never trained on)."""
+    started = time.perf_counter()
+    config = config or SquaredConfig()
+    vocab = Vocab.default()
+    out = Path(out_dir)
+    limits = {"max_source_len": config.model.max_source_len, "max_target_len": config.model.max_target_len}
+    data = read_pairs(train_path, vocab, order=config.source_order, **limits)
+    if not data.pairs:
+        raise SymtokError(f"{train_path} has no row with an amplitude and a squared amplitude that tokenizes")
+    write_errors(data.errors, out / "errors.jsonl")
+    train_squared(data.pairs, out / "run", config, vocab=vocab, pretrained=pretrained, resume=resume)
+    metrics: dict[str, Any] = {"train_rows": len(data.pairs), "train_errors": len(data.errors)}
+    if valid_path is not None:
+        model, _, _ = load_squared(out / "run")
+        valid = read_pairs(valid_path, vocab, order=config.source_order, **limits)
+        found, _ = evaluate_pairs(
+            model, vocab, valid.pairs, beam=beam, seen_amplitudes=[p.amplitude for p in data.pairs]
+        )
+        metrics["valid"] = {"path": str(valid_path), "errors": len(valid.errors), **found}
+    model_dir = publish(out / "run", out / "model", metrics)
+    return TrainReport(len(data.pairs), len(data.errors), model_dir, metrics, time.perf_counter() - started)
+
+
+def evaluate_squared_file(
+    model_dir: str | os.PathLike[str],
+    path: str,
+    *,
+    beam: int = 1,
+    seen_path: str | None = None,
+    limit: int | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate a squared-amplitude model on the rows of ``path`` (metrics.json, rows.jsonl and
+    by_length.png in out_dir). ``seen_path``: the training file, to report rows whose amplitude
+    was not in it separately."""
+    import json
+
+    from symtok.files import write_json
+
+    model, vocab, config = load_squared(model_dir)
+    limits = {"max_source_len": config.model.max_source_len, "max_target_len": config.model.max_target_len}
+    data = read_pairs(path, vocab, order=config.source_order, **limits)
+    pairs = data.pairs[:limit] if limit else data.pairs
+    seen = None
+    if seen_path is not None:
+        seen = [r.amplitude for r in read_rows(seen_path) if isinstance(r, Row)]
+    metrics, rows = evaluate_pairs(model, vocab, pairs, beam=beam, seen_amplitudes=seen, progress=progress)
+    metrics = {"path": str(path), "model": str(model_dir), "errors": len(data.errors), **metrics}
+    if out_dir is not None:
+        out = Path(out_dir)
+        write_json(out / "metrics.json", metrics)
+        from symtok.files import atomic_write_text
+
+        atomic_write_text(out / "rows.jsonl", "".join(json.dumps(asdict(r)) + "\n" for r in rows))
+        write_errors(data.errors, out / "errors.jsonl")
+        plot_buckets(metrics, out / "by_length.png")
+    return metrics
+
+
+@dataclass(frozen=True)
+class SquaredRow:
+    """One row of ``predict --file``: the prediction, and how it compares with the row's own
+    squared amplitude when the row has one; or the reason it has no prediction."""
+
+    line: int
+    squared_amplitude: str | None = None
+    exact_match: bool | None = None
+    equivalent: bool | None = None
+    error: str | None = None
+
+
+def predict_squared_rows(
+    model_dir: str | os.PathLike[str] | None,
+    path: str,
+    *,
+    beam: int = 1,
+    batch_size: int = 32,
+    progress: bool = False,
+) -> list[SquaredRow]:
+    """Predict every row of a file (SYMBA rows, ``amp,sqamp`` CSV or one amplitude per line); a row
+    that fails gets its error, the others their prediction; in = out."""
+    from symtok.equivalence import equivalent
+
+    model, vocab, config = load_squared(model_dir or default_squared_dir())
+    rows = list(read_rows(path))
+    good = [r for r in rows if isinstance(r, Row)]
+    predictions = iter(
+        predict_squared(
+            model,
+            vocab,
+            [r.amplitude for r in good],
+            beam=beam,
+            batch_size=batch_size,
+            order=config.source_order,
+            progress=progress,
+        )
+    )
+    out: list[SquaredRow] = []
+    for row in rows:
+        if isinstance(row, BadRow):
+            out.append(SquaredRow(row.line, error=row.reason))
+            continue
+        p = next(predictions)
+        if p.text is None:
+            out.append(SquaredRow(row.line, error=p.error))
+            continue
+        exact = same = None
+        if row.squared_amplitude is not None:
+            try:
+                truth = symtok.tokenize(row.squared_amplitude)
+            except SymtokError as err:
+                out.append(
+                    SquaredRow(row.line, p.text, error=f"the row's squared amplitude: {str(err).splitlines()[0]}")
+                )
+                continue
+            exact = list(p.tokens or ()) == truth
+            same = exact or equivalent(symtok.detokenize(list(p.tokens or ())), symtok.detokenize(truth))
+        out.append(SquaredRow(row.line, p.text, exact, same))
+    return out
+
+
+def configure(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    steps: int | None = None,
+    attention: str | None = None,
+    label_fraction: float | None = None,
+    seed: int | None = None,
+    progress: bool | None = None,
+) -> SquaredConfig:
+    """A SquaredConfig from a JSON file (strict) with command-line overrides applied."""
+    import dataclasses
+    import json
+
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise SymtokError(f"cannot read config {path}: {err}") from None
+    config = SquaredConfig.from_dict(data)
+    train, model = config.train, config.model
+    if steps is not None:
+        train = dataclasses.replace(train, steps=steps)
+    if progress is not None:
+        train = dataclasses.replace(train, progress=progress)
+    if seed is not None:
+        train, model = dataclasses.replace(train, seed=seed), dataclasses.replace(model, seed=seed)
+    if attention is not None:
+        model = dataclasses.replace(model, attention=attention)
+    if label_fraction is not None:
+        config = dataclasses.replace(config, label_fraction=label_fraction)
+    return dataclasses.replace(config, train=train, model=model)
+
+
+@dataclass(frozen=True)
+class ExpressionPrediction:
+    """``symtok predict``'s answer for one amplitude: the amplitude and its predicted squared amplitude."""
+
+    amplitude: str
+    squared_amplitude: str
+    tokens: list[str]
+    model: str
+    beam: int
+
+
+def predict_squared_one(
+    amplitude: str | None,
+    *,
+    process: str | None = None,
+    model_dir: str | os.PathLike[str] | None = None,
+    beam: int = 1,
+) -> ExpressionPrediction:
+    """Predict the squared amplitude of one amplitude (or of a process's first diagram, built by the
+    generator); SymtokError when the amplitude cannot be read or the model cannot decode it."""
+    if (amplitude is None) == (process is None):
+        raise SymtokError("give an amplitude or a process, not both")
+    if process is not None:
+        from amplitudes.generate import process_rows
+        from amplitudes.physics.process import Process
+        from amplitudes.physics.theory import infer_theory
+
+        proc = Process.parse(process)
+        amplitude = process_rows(proc, infer_theory(proc), mode="diagram")[0].amplitude
+    directory = Path(model_dir) if model_dir is not None else default_squared_dir()
+    if not (directory / "config.json").exists() and not (directory / "checkpoint" / "config.json").exists():
+        raise SymtokError(f"no model at {directory}; train one with `symtok amplitudes squared train`")
+    model, vocab, config = load_squared(directory)
+    (p,) = predict_squared(model, vocab, [amplitude or ""], beam=beam, order=config.source_order)
+    if p.text is None:
+        raise SymtokError(p.error or "no prediction")
+    return ExpressionPrediction(amplitude or "", p.text, list(p.tokens or ()), str(directory), beam)

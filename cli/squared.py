@@ -1,0 +1,93 @@
+"""``symtok amplitudes squared``: train and evaluate the squared-amplitude (SYMBA task) model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from cli.render import out, say
+
+app = typer.Typer(
+    help="The SYMBA task: predict the squared-amplitude expression of an amplitude.", no_args_is_help=True
+)
+
+
+def _summary(metrics: dict) -> str:
+    text = (
+        f"{metrics['rows']} rows, beam {metrics['beam']}: exact match {100 * metrics['exact_match']:.2f}%, "
+        f"numerically equivalent {100 * metrics['equivalent']:.2f}%, valid {100 * metrics['valid']:.2f}%, "
+        f"token accuracy {100 * metrics['token_accuracy']:.2f}%"
+    )
+    if "unseen_rows" in metrics:
+        text += (
+            f"; {metrics['unseen_rows']} rows with an amplitude not in training: exact "
+            f"{100 * metrics['unseen_exact_match']:.2f}%, equivalent {100 * metrics['unseen_equivalent']:.2f}%"
+        )
+    return text
+
+
+@app.command("train")
+def squared_train(
+    data: Annotated[
+        str, typer.Argument(help="rows with amplitude and squared amplitude (SYMBA rows or amp,sqamp CSV)")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory: run/, model/, errors.jsonl")],
+    valid: Annotated[
+        str | None, typer.Option(help="held-out rows to evaluate the final model on (never trained on)")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="SquaredConfig as JSON (strict; missing keys keep defaults)")
+    ] = None,
+    steps: Annotated[int | None, typer.Option(min=1, help="override the config's training steps")] = None,
+    attention: Annotated[Literal["fast", "softmax"] | None, typer.Option(help="fast | softmax")] = None,
+    label_fraction: Annotated[float | None, typer.Option("--label-fraction", min=0.001, max=1.0)] = None,
+    pretrained: Annotated[
+        Path | None, typer.Option(help="JEPA checkpoint (`amplitudes pretrain`) for the encoder")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="seeds the model and the data order")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="continue output/run from its last checkpoint")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Train the encoder-decoder (shared Encoder, causal decoder) on amplitude -> squared amplitude."""
+    from amplitudes.learn.squared import configure, train_squared_file
+
+    cfg = configure(
+        config, steps=steps, attention=attention, label_fraction=label_fraction, seed=seed, progress=progress
+    )
+    report = train_squared_file(data, output, cfg, valid_path=valid, pretrained=pretrained, resume=resume)
+    say(
+        f"{report.pairs} training rows ({report.errors} unreadable, see {output / 'errors.jsonl'}) in {report.seconds:.0f} s"
+    )
+    if "valid" in report.metrics:
+        say(_summary(report.metrics["valid"]))
+    say(f"model written to {report.model_dir}")
+
+
+@app.command("evaluate")
+def squared_evaluate(
+    data: Annotated[str, typer.Argument(help="rows with amplitude and squared amplitude")],
+    model: Annotated[Path | None, typer.Option("--model", help="model directory (default: the shipped model)")] = None,
+    beam: Annotated[int, typer.Option(min=1, max=64, help="beam width (1 = greedy)")] = 1,
+    seen: Annotated[
+        str | None, typer.Option(help="the training file: also report rows whose amplitude it lacks")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="only the first N rows")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="metrics.json, rows.jsonl, by_length.png")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Exact match, numerical equivalence, valid syntax, token accuracy, by target length."""
+    from amplitudes.learn.squared import default_squared_dir, evaluate_squared_file
+
+    metrics = evaluate_squared_file(
+        model or default_squared_dir(), data, beam=beam, seen_path=seen, limit=limit, out_dir=output, progress=progress
+    )
+    if as_json:
+        out.print_json(json.dumps(metrics))
+        return
+    say(_summary(metrics))

@@ -1,0 +1,146 @@
+"""The SYMBA task end to end on generated rows: read, train, publish, evaluate, predict, CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from amplitudes.generate import generate
+from amplitudes.learn.squared import (
+    SquaredConfig,
+    evaluate_squared_file,
+    load_squared,
+    predict_squared_rows,
+    read_pairs,
+    source_tokens,
+    train_squared_file,
+)
+from cli.main import run
+from symtok import parse, tokenize
+from symtok.io import Row, read_rows
+from symtok.nn.seq2seq import Seq2SeqConfig
+from symtok.nn.train import TrainConfig
+from symtok.vocab import Vocab
+
+PROCESSES = ["e+ e- > mu+ mu-", "e- mu- > e- mu-", "e+ e- > a a", "e- a > e- a"]
+
+
+@pytest.fixture(scope="module")
+def rows_csv(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("squared")
+    raw = tmp / "rows.txt"
+    generate("qed", raw, processes=PROCESSES, mode="diagram", progress=False)
+    rows = [r for r in read_rows(str(raw)) if isinstance(r, Row)]
+    path = tmp / "rows.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["amp", "sqamp"])
+        for r in rows:
+            writer.writerow([r.amplitude, r.squared_amplitude])
+        writer.writerow(["gamma_{%\\sigma_1", "e^2"])  # unreadable amplitude
+        writer.writerow(["e^2*s_12", "(("])  # unreadable squared amplitude
+    return path, len(rows)
+
+
+@pytest.fixture(scope="module")
+def trained(rows_csv, tmp_path_factory):
+    path, _ = rows_csv
+    out = tmp_path_factory.mktemp("model")
+    config = SquaredConfig(
+        model=Seq2SeqConfig(dim=32, heads=4, encoder_depth=1, decoder_depth=1, max_source_len=400, max_target_len=300),
+        train=TrainConfig(steps=20, batch_size=1, lr=3e-3, warmup_steps=2, progress=False),
+        tokens_per_batch=4096,
+    )
+    report = train_squared_file(str(path), out, config, valid_path=str(path))
+    return out, report
+
+
+def test_rows_in_equal_pairs_plus_errors(rows_csv):
+    path, n = rows_csv
+    data = read_pairs(path, Vocab.default())
+    assert len(data.pairs) == n and len(data.errors) == 2
+    assert sorted(e.line for e in data.errors) == [n + 2, n + 3]
+    short = read_pairs(path, Vocab.default(), max_target_len=20)
+    assert len(short.pairs) + len(short.errors) == n + 2
+    assert any("exceed the limits" in e.reason for e in short.errors)
+
+
+def test_source_tokens_are_canonical_and_the_order_channel_is_name_free():
+    a = "gamma_{%\\sigma_5,%del_3,%del_9}*e_{i_1,%del_3}(p_1)_u*e^2"
+    b = "gamma_{%\\mu_1,%del_7,%del_2}*e_{i_1,%del_7}(p_1)_u*e^2"
+    assert source_tokens(a) == tokenize(a) == source_tokens(b)
+    with_order = source_tokens(a, order=True)
+    assert with_order[: len(tokenize(a))] == tokenize(a) and with_order[len(tokenize(a))] == "<sep>"
+    # the ranks depend on how the names are ordered, not on the names
+    renamed = a.replace("del_3", "del_4").replace("del_9", "del_8")
+    assert source_tokens(renamed, order=True) == with_order
+
+
+def test_training_publishes_a_model_with_its_held_out_metrics(trained, rows_csv):
+    out, report = trained
+    _, n = rows_csv
+    assert report.pairs == n and report.errors == 2
+    assert len((out / "errors.jsonl").read_text().splitlines()) == 2
+    metrics = json.loads((out / "model" / "metrics.json").read_text())
+    valid = metrics["valid"]
+    assert valid["rows"] == n and 0.0 <= valid["exact_match"] <= valid["equivalent"] <= 1.0
+    assert valid["valid"] == 1.0  # constrained decoding: every output is an expression
+    assert not (out / "model" / "optimizer.safetensors").exists()
+    model, vocab, config = load_squared(out / "model")
+    assert config.model.dim == 32 and len(vocab) == config.model.vocab_size
+
+
+def test_evaluate_writes_metrics_rows_and_a_plot(trained, rows_csv, tmp_path):
+    out, _ = trained
+    path, n = rows_csv
+    metrics = evaluate_squared_file(out / "model", str(path), beam=2, seen_path=str(path), out_dir=tmp_path)
+    assert metrics["rows"] == n and metrics["errors"] == 2 and metrics["unseen_rows"] == 0
+    assert sum(b["rows"] for b in metrics["by_length"]) == n
+    assert len((tmp_path / "rows.jsonl").read_text().splitlines()) == n
+    assert (tmp_path / "by_length.png").stat().st_size > 1000
+
+
+def test_predict_rows_gives_every_row_a_prediction_or_an_error(trained, rows_csv):
+    out, _ = trained
+    path, n = rows_csv
+    rows = predict_squared_rows(out / "model", str(path))
+    assert [r.line for r in rows] == list(range(2, n + 4))
+    errors = [r for r in rows if r.error]
+    assert len(errors) == 2
+    for r in rows:
+        if r.error is None:
+            parse(r.squared_amplitude)  # a valid expression, compared with the row's own
+            assert r.equivalent is not None and r.exact_match is not None
+
+
+def test_the_cli_predicts_expressions_and_counts(trained, rows_csv, capsys):
+    out, _ = trained
+    path, n = rows_csv
+    amplitude = next(r for r in read_rows(str(path)) if isinstance(r, Row)).amplitude
+    assert run(["predict", "--model", str(out / "model"), "--", amplitude]) == 0
+    parse(capsys.readouterr().out.strip())
+    code = run(["predict", "--model", str(out / "model"), "--file", str(path), "--json"])
+    captured = capsys.readouterr()
+    lines = [json.loads(x) for x in captured.out.splitlines() if x.strip()]
+    assert code == 0 and len(lines) == n + 2
+    assert sum("error" in x for x in lines) == 2 and all("equivalent" in x for x in lines if "error" not in x)
+    assert f"{n + 2} rows: {n} predicted, 2 errors" in captured.err
+
+
+def test_bad_models_and_inputs_are_one_line_errors(trained, tmp_path, capsys):
+    out, _ = trained
+    assert run(["predict", "--model", str(tmp_path), "e^2"]) == 2  # no model there
+    assert "error:" in capsys.readouterr().err
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in (out / "model").iterdir():
+        (broken / f.name).write_bytes(f.read_bytes())
+    (broken / "model.safetensors").write_bytes(b"\0" * 100)
+    assert run(["predict", "--model", str(broken), "e^2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and len(err.strip().splitlines()) == 1
+    long_amplitude = "+".join(f"x{i}" for i in range(300))
+    assert run(["predict", "--model", str(out / "model"), long_amplitude]) == 2
+    assert "longer than the model's maximum" in capsys.readouterr().err
