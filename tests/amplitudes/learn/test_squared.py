@@ -88,7 +88,7 @@ def test_training_publishes_a_model_with_its_held_out_metrics(trained, rows_csv)
     assert valid["rows"] == n and 0.0 <= valid["exact_match"] <= valid["equivalent"] <= 1.0
     assert valid["valid"] == 1.0  # constrained decoding: every output is an expression
     assert not (out / "model" / "optimizer.safetensors").exists()
-    model, vocab, config = load_squared(out / "model")
+    _model, vocab, config = load_squared(out / "model")
     assert config.model.dim == 32 and len(vocab) == config.model.vocab_size
 
 

@@ -87,7 +87,7 @@ def test_a_small_mapping_is_learned_exactly():
         ("e^2*m_mu^2", "4*e^4*m_mu^4"),
     ]
     src = [VOCAB.encode(tokenize(a)) for a, _ in pairs]
-    tgt = [VOCAB.encode(tokenize(b)) + [VOCAB.eos_id] for _, b in pairs]
+    tgt = [[*VOCAB.encode(tokenize(b)), VOCAB.eos_id] for _, b in pairs]
     pad = lambda seqs: torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs], batch_first=True)  # noqa: E731
     torch.manual_seed(0)
     model = Seq2Seq(Seq2SeqConfig(dim=64, heads=4, encoder_depth=1, decoder_depth=1, dropout=0.0))
