@@ -91,3 +91,18 @@ def squared_evaluate(
         out.print_json(json.dumps(metrics))
         return
     say(_summary(metrics))
+
+
+@app.command("pretrain")
+def squared_pretrain(
+    data: Annotated[list[str], typer.Argument(help="files with amplitudes (labels are not read)")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="run directory (checkpoint/, metrics.jsonl)")],
+    config: Annotated[Path | None, typer.Option(help="SquaredConfig JSON: the encoder to pretrain")] = None,
+    steps: Annotated[int, typer.Option(min=1)] = 1000,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """LM-JEPA pretraining (subtree targets) of the squared model's encoder on unlabelled amplitudes."""
+    from amplitudes.learn.squared import configure, pretrain_squared_file
+
+    n, checkpoint = pretrain_squared_file(data, output, configure(config, progress=progress), steps=steps)
+    say(f"{n} distinct amplitudes; encoder checkpoint at {checkpoint} (use: squared train --pretrained {output})")

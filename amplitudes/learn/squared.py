@@ -721,3 +721,45 @@ def predict_squared_one(
     if p.text is None:
         raise SymtokError(p.error or "no prediction")
     return ExpressionPrediction(amplitude or "", p.text, list(p.tokens or ()), str(directory), beam)
+
+
+def pretrain_squared_file(
+    paths: Sequence[str],
+    out_dir: str | os.PathLike[str],
+    config: SquaredConfig | None = None,
+    *,
+    steps: int = 1000,
+    batch_size: int = 32,
+    max_tokens: int = 512,
+) -> tuple[int, Path]:
+    """LM-JEPA pretraining of the encoder of ``config`` on the amplitudes of ``paths`` (labels are not
+    read: any rows with amplitudes will do); returns the number of distinct sequences and the
+    ``jepa-encoder`` checkpoint that ``train_squared(pretrained=...)`` starts from."""
+    from amplitudes.learn.train import pretrain
+
+    config = config or SquaredConfig()
+    vocab = Vocab.default()
+    seen: dict[tuple[int, ...], None] = {}
+    for path in paths:
+        for row in read_rows(str(path)):
+            if isinstance(row, BadRow):
+                continue
+            try:
+                ids = tuple(vocab.encode(symtok.tokenize(row.amplitude)))
+            except SymtokError:
+                continue
+            if len(ids) <= max_tokens:
+                seen[ids] = None
+    if len(seen) < batch_size:
+        raise SymtokError(f"only {len(seen)} distinct amplitudes in {', '.join(map(str, paths))}; need {batch_size}")
+    train = TrainConfig(
+        steps=steps,
+        batch_size=batch_size,
+        lr=1e-3,
+        warmup_steps=max(1, steps // 20),
+        log_every=max(1, steps // 50),
+        seed=config.train.seed,
+        progress=config.train.progress,
+    )
+    checkpoint = pretrain([list(s) for s in seen], out_dir, config.model.encoder_config(), train, vocab=vocab)
+    return len(seen), Path(checkpoint)
