@@ -15,12 +15,15 @@ app = typer.Typer(help="Export trained models for deployment.", no_args_is_help=
 @app.command("onnx")
 def export_onnx_command(
     model: Annotated[
-        Path, typer.Option("--model", help="Checkpoint directory of an amplitude regressor or jet tagger")
+        Path,
+        typer.Option("--model", help="Model directory: amplitude regressor, squared-amplitude model or jet tagger"),
     ],
     output: Annotated[
         Path,
         typer.Option(
-            "--output", "-o", help="model.onnx to write, or a directory for it (preprocess.json goes beside it)"
+            "--output",
+            "-o",
+            help="model.onnx to write, or a directory for it (a squared-amplitude model writes two graphs there)",
         ),
     ],
     opset: Annotated[int, typer.Option(min=7, help="ONNX opset")] = 18,
@@ -31,4 +34,7 @@ def export_onnx_command(
     from symtok.nn.onnx_export import export_checkpoint
 
     path = export_checkpoint(model, output, opset=opset)
-    say(f"wrote {path} and {path.with_name('preprocess.json')}")
+    if path.name == "decoder_step.onnx":
+        say(f"wrote {path.with_name('encoder.onnx')}, {path} and their JSON descriptions")
+    else:
+        say(f"wrote {path} and {path.with_name('preprocess.json')}")

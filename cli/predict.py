@@ -49,13 +49,13 @@ def _regressor(amplitude, sqrt_s, cos_theta, process, model, exact, file, backen
     raise typer.Exit(0 if done else 1)
 
 
-def _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, as_json, progress) -> None:
+def _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress) -> None:
     from amplitudes.learn.predict import evaluate_expression
-    from amplitudes.learn.squared import predict_squared_one, predict_squared_rows
+    from amplitudes.learn.squared_data import predict_squared_one, predict_squared_rows
 
     if file is None:
         text = read_expr(amplitude) if amplitude is not None else None
-        r = predict_squared_one(text, process=process, model_dir=model, beam=beam)
+        r = predict_squared_one(text, process=process, model_dir=model, beam=beam, backend=backend)
         value = None
         if sqrt_s is not None or cos_theta is not None:
             value = evaluate_expression(r.amplitude, r.squared_amplitude, sqrt_s or 10.0, cos_theta or 0.0)
@@ -66,7 +66,7 @@ def _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, as
         if value is not None:
             warn(f"at sqrt(s) = {sqrt_s or 10.0} GeV, cos(theta) = {cos_theta or 0.0} (e = g = 1): {value:.12g}")
         return
-    rows = predict_squared_rows(model, file, beam=beam, progress=progress)
+    rows = predict_squared_rows(model, file, beam=beam, backend=backend, progress=progress)
     done = failed = matched = compared = 0
     for row in rows:
         if row.error is not None:
@@ -105,7 +105,7 @@ def predict(
         str | None, typer.Option("--file", help="SYMBA rows, amp,sqamp CSV or one amplitude per line")
     ] = None,
     backend: Annotated[
-        Literal["torch", "onnx"], typer.Option(help="torch | onnx (regressor models: model.onnx)")
+        Literal["torch", "onnx"], typer.Option(help="torch | onnx (graphs from `symtok export onnx`; no torch)")
     ] = "torch",
     as_json: Annotated[bool, typer.Option("--json")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = False,
@@ -116,11 +116,7 @@ def predict(
     if model is not None and model_kind_of(model) == "amplitude-regressor":
         _regressor(amplitude, sqrt_s, cos_theta, process, model, exact, file, backend, as_json)
         return
-    if backend == "onnx":
-        from symtok.errors import SymtokError
-
-        raise SymtokError("--backend onnx serves amplitude-regressor models; the squared-amplitude model runs on torch")
-    _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, as_json, progress)
+    _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress)
 
 
 def register(app: typer.Typer) -> None:

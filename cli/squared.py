@@ -106,3 +106,32 @@ def squared_pretrain(
 
     n, checkpoint = pretrain_squared_file(data, output, configure(config, progress=progress), steps=steps)
     say(f"{n} distinct amplitudes; encoder checkpoint at {checkpoint} (use: squared train --pretrained {output})")
+
+
+@app.command("train-generated")
+def squared_train_generated(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory: data/, run/, model/")],
+    split: Annotated[Literal["rows", "processes"], typer.Option(help="rows (random) | processes (held out)")] = "rows",
+    theories: Annotated[str, typer.Option(help="comma-separated: qed,qcd")] = "qed,qcd",
+    config: Annotated[Path | None, typer.Option(help="SquaredConfig JSON (strict)")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, help="override the config's training steps")] = None,
+    publish: Annotated[
+        Path | None, typer.Option(help="also write the model here (e.g. data/models/squared-default)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="seeds generation, split, model and data order")] = 0,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """The default model from generated rows only: generate, split, train, evaluate on the test split."""
+    from amplitudes.learn.squared import configure, train_generated
+
+    names = tuple(t.strip() for t in theories.split(",") if t.strip())
+    bad = [t for t in names if t not in ("qed", "qcd")]
+    if bad or not names:
+        from symtok.errors import SymtokError
+
+        raise SymtokError(f"--theories takes qed and/or qcd, got {theories!r}")
+    cfg = configure(config, steps=steps, seed=seed, progress=progress)
+    report = train_generated(output, cfg, theories=names, split=split, seed=seed, publish_to=publish)
+    say(f"{report.pairs} training rows, split by {split}, in {report.seconds:.0f} s")
+    say(_summary(report.metrics["valid"]))
+    say(f"model written to {publish or report.model_dir}")

@@ -50,13 +50,20 @@ class Preprocess:
 class OnnxModel:
     """An exported model run by onnxruntime, with inputs checked against preprocess.json."""
 
-    def __init__(self, path: str | os.PathLike[str], *, threads: int | None = None, optimization: str = "all") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        threads: int | None = None,
+        optimization: str = "all",
+        preprocess_name: str = "preprocess.json",
+    ) -> None:
         import onnxruntime as ort
 
         self.path = Path(path)
         if not self.path.exists():
             raise SymtokError(f"no ONNX model at {self.path}")
-        self.preprocess = Preprocess.load(self.path.with_name("preprocess.json"))
+        self.preprocess = Preprocess.load(self.path.with_name(preprocess_name))
         options = ort.SessionOptions()
         levels = {
             "none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,

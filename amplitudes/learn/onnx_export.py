@@ -75,7 +75,41 @@ def export_regressor(
     return path
 
 
-__all__ = ["ExportedRegressor", "export_regressor", "preprocess_for"]
+def export_squared(
+    model_dir: str | os.PathLike[str], output: str | os.PathLike[str], *, opset: int = DEFAULT_OPSET
+) -> Path:
+    """Export a squared-amplitude model as encoder.onnx + decoder_step.onnx (+ vocab.json) into a
+    directory (``output``, or the folder of ``output`` when it names a .onnx file)."""
+    from amplitudes.learn.squared import KIND as SQUARED_KIND
+    from amplitudes.learn.squared import load_squared
+    from symtok.nn.seq2seq_onnx import STEP, export_seq2seq
+
+    model, vocab, config = load_squared(model_dir)
+    target = Path(output)
+    directory = target.parent if target.suffix == ".onnx" else target
+    export_seq2seq(
+        model,
+        directory,
+        kind=SQUARED_KIND,
+        metadata={
+            "source_order": config.source_order,
+            "decode_budget": getattr(model, "decode_budget", None) or config.model.max_target_len,
+            "max_source_len": config.model.max_source_len,
+        },
+        opset=opset,
+    )
+    vocab.save(directory / "vocab.json")
+    return directory / STEP
 
 
-register_export(KIND, export_regressor)
+def _register() -> None:
+    from amplitudes.learn.squared import KIND as SQUARED_KIND
+
+    register_export(KIND, export_regressor)
+    register_export(SQUARED_KIND, export_squared)
+
+
+__all__ = ["ExportedRegressor", "export_regressor", "export_squared", "preprocess_for"]
+
+
+_register()

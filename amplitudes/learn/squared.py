@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +22,30 @@ import torch
 from torch import Tensor, nn
 
 import symtok
+from amplitudes.learn.squared_data import (  # noqa: F401  (re-exported: the task's public API)
+    ExpressionPrediction,
+    Pair,
+    PairSet,
+    SquaredPrediction,
+    SquaredRow,
+    default_squared_dir,
+    encode_sources,
+    predict_squared_one,
+    predict_squared_rows,
+    predict_texts,
+    prediction_of,
+    read_pairs,
+    source_tokens,
+    write_errors,
+)
 from symtok.config import Config
 from symtok.constrain import PrefixGrammar
-from symtok.diagnostics import check_result
 from symtok.errors import SymtokError
 from symtok.io import BadRow, Row, read_rows
 from symtok.nn.checkpoint import CheckpointError, load_context_encoder, load_model, register_model
 from symtok.nn.decode import beam_search
 from symtok.nn.seq2seq import Seq2Seq, Seq2SeqConfig
 from symtok.nn.train import StepInfo, TrainConfig, fit
-from symtok.tokens import INDEX_PREFIX, INDEX_SLOTS, SEP
 from symtok.vocab import Vocab
 
 KIND = "squared-seq2seq"
@@ -51,107 +62,6 @@ class SquaredConfig(Config):
     label_smoothing: float = 0.0
     label_fraction: float = 1.0  # a seeded fraction of the training pairs (label-efficiency studies)
     source_order: bool = False  # append the input's own index order to the source (see source_tokens)
-
-
-@dataclass(frozen=True)
-class Pair:
-    """One training or evaluation row: ids of both sides (no <bos>/<eos>) and its line number."""
-
-    line: int
-    source: tuple[int, ...]
-    target: tuple[int, ...]
-    amplitude: str
-
-
-@dataclass
-class PairSet:
-    """The rows of a file that tokenized, and the ones that did not (in = pairs + errors)."""
-
-    pairs: list[Pair]
-    errors: list[BadRow]
-
-
-_NUMBER = re.compile(r"(\d+)")
-
-
-def _natural(name: str) -> tuple[Any, ...]:
-    return tuple(int(part) if part.isdigit() else part for part in _NUMBER.split(name))
-
-
-def source_tokens(text: str, *, order: bool = False) -> list[str]:
-    """The model input of an amplitude: its canonical tokens, then (``order``) ``<sep>`` and, per
-    canonical index, the rank of its original name among the input's names of that kind.
-
-    Canonical tokens forget how the generator named and ordered things. On the 2025 benchmark that
-    loses information the target depends on: rows whose amplitudes are equal up to renaming
-    have different squared amplitudes (an OffShell leg, written only in the dropped process
-    header, adds its s_ii terms), and MARTY's naming order differs between them. The ranks keep
-    that order without keeping any name, so the input stays independent of the naming scheme.
-    """
-    normed, renaming = symtok.normalize_indices(symtok.parse(text))
-    tokens = symtok.encode(normed)
-    if not order:
-        return tokens
-    tokens.append(SEP)
-    by_kind: dict[str, list[tuple[int, str]]] = {}
-    for (name, kind), canonical_name in renaming.items():
-        by_kind.setdefault(kind, []).append((int(canonical_name.rsplit("_", 1)[1]), name))
-    for kind, items in by_kind.items():
-        ranks = {name: r for r, name in enumerate(sorted((n for _, n in items), key=_natural))}
-        tokens.extend(f"{INDEX_PREFIX[kind]}{min(ranks[name], INDEX_SLOTS[kind] - 1)}" for _, name in sorted(items))
-    return tokens
-
-
-def _tokenize_row(row: Row | BadRow, order: bool = False) -> tuple[int, list[str], list[str], str] | BadRow:
-    if isinstance(row, BadRow):
-        return row
-    if row.squared_amplitude is None:
-        return BadRow(row.line, "the row has no squared amplitude", row.amplitude[:500])
-    try:
-        source = source_tokens(row.amplitude, order=order)
-        return row.line, source, symtok.tokenize(row.squared_amplitude), row.amplitude
-    except SymtokError as err:
-        return BadRow(row.line, str(err).splitlines()[0], row.amplitude[:500])
-
-
-def read_pairs(
-    path: str | os.PathLike[str],
-    vocab: Vocab,
-    *,
-    max_source_len: int = 1024,
-    max_target_len: int = 1024,
-    order: bool = False,
-    workers: int | None = None,
-) -> PairSet:
-    """Tokenize every row of ``path`` that has a squared amplitude; rows that fail or are longer than
-    the limits become errors with the reason."""
-    rows = list(read_rows(str(path)))
-    workers = workers or min(len(rows) // 500 + 1, os.cpu_count() or 1)
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            results = list(pool.map(partial(_tokenize_row, order=order), rows, chunksize=64))
-    else:
-        results = [_tokenize_row(r, order) for r in rows]
-    pairs, errors = [], []
-    for result in results:
-        if isinstance(result, BadRow):
-            errors.append(result)
-            continue
-        line, source, target, amplitude = result
-        if len(source) > max_source_len or len(target) > max_target_len:
-            errors.append(
-                BadRow(
-                    line,
-                    f"{len(source)} / {len(target)} tokens exceed the limits {max_source_len} / {max_target_len}",
-                    amplitude[:500],
-                )
-            )
-            continue
-        try:
-            pairs.append(Pair(line, tuple(vocab.encode(source)), tuple(vocab.encode(target)), amplitude))
-        except SymtokError as err:
-            errors.append(BadRow(line, str(err), amplitude[:500]))
-    return PairSet(pairs, errors)
 
 
 def pad(sequences: Sequence[Sequence[int]], pad_id: int = 0) -> Tensor:
@@ -241,7 +151,12 @@ def train_squared(
         config.train,
         collate=lambda items: items[0],
         out_dir=out_dir,
-        checkpoint_config={"kind": KIND, **asdict(config), "pairs": len(chosen)},
+        checkpoint_config={
+            "kind": KIND,
+            **asdict(config),
+            "pairs": len(chosen),
+            "longest_target": max(len(p.target) for p in chosen),
+        },
         vocab_json=vocab.to_json(),
         resume=resume,
     )
@@ -261,17 +176,17 @@ def load_squared(directory: str | os.PathLike[str]) -> tuple[Seq2Seq, Vocab, Squ
         raise CheckpointError(f"{ckpt.path / 'config.json'}: {err}") from None
     if len(vocab) != config.model.vocab_size:
         raise CheckpointError(f"{vocab_path} has {len(vocab)} tokens; the model expects {config.model.vocab_size}")
+    longest = ckpt.config.get("longest_target")
+    if isinstance(longest, int) and longest > 0:
+        model.decode_budget = decode_budget(longest, config.model.max_target_len)
     return model, vocab, config
 
 
-@dataclass(frozen=True)
-class SquaredPrediction:
-    """The predicted squared amplitude of one amplitude: canonical tokens and MARTY text, or an error."""
-
-    tokens: tuple[str, ...] | None
-    text: str | None
-    log_prob: float | None = None
-    error: str | None = None
+def decode_budget(longest_target: int, max_target_len: int) -> int:
+    """Tokens a decoded squared amplitude may have: 1.5 times the longest training target plus 16,
+    at most the model's maximum. A prediction far longer than anything seen in training is wrong
+    anyway, and the budget bounds decoding time on rows the model has no answer for."""
+    return min(max_target_len, longest_target + longest_target // 2 + 16)
 
 
 def decode_ids(
@@ -287,7 +202,7 @@ def decode_ids(
 ) -> list[tuple[tuple[int, ...], float]]:
     """Best decoded target ids and log-probability per source (batched, longest first)."""
     vocab = vocab or Vocab.default()
-    limit = max_length or model.config.max_target_len
+    limit = max_length or getattr(model, "decode_budget", None) or model.config.max_target_len
     grammar = PrefixGrammar(vocab, limit) if constrained else None
     order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))
     results: list[tuple[tuple[int, ...], float]] = [((), float("-inf"))] * len(sources)
@@ -314,31 +229,10 @@ def predict_squared(
 ) -> list[SquaredPrediction]:
     """Predicted squared amplitude of each amplitude text; a row that cannot be read or is longer than
     the model's limit gets an error, the others are decoded in batches."""
-    sources: list[list[int]] = []
-    where: list[int] = []
-    out: list[SquaredPrediction | None] = [None] * len(amplitudes)
-    for i, text in enumerate(amplitudes):
-        try:
-            ids = vocab.encode(source_tokens(text, order=order))
-        except SymtokError as err:
-            out[i] = SquaredPrediction(None, None, error=str(err).splitlines()[0])
-            continue
-        if len(ids) > model.config.max_source_len:
-            out[i] = SquaredPrediction(
-                None, None, error=f"{len(ids)} tokens: longer than the model's maximum {model.config.max_source_len}"
-            )
-            continue
-        sources.append(ids)
-        where.append(i)
+    sources, where, out = encode_sources(vocab, amplitudes, order=order, max_source_len=model.config.max_source_len)
     decoded = decode_ids(model, sources, beam=beam, batch_size=batch_size, vocab=vocab, progress=progress)
     for i, (ids, log_prob) in zip(where, decoded, strict=True):
-        tokens = tuple(vocab.decode(list(ids)))
-        try:
-            text = symtok.to_string(check_result(symtok.detokenize(list(tokens))))
-        except SymtokError as err:
-            out[i] = SquaredPrediction(tokens, None, log_prob, f"the decoded tokens are not an expression: {err}")
-            continue
-        out[i] = SquaredPrediction(tokens, text, log_prob)
+        out[i] = prediction_of(vocab, ids, log_prob)
     return [p for p in out if p is not None]
 
 
@@ -463,43 +357,23 @@ def plot_buckets(metrics: dict[str, Any], path: str | os.PathLike[str]) -> None:
     plt.close(fig)
 
 
-def model_dir_of(directory: str | os.PathLike[str]) -> Path:
-    return Path(directory)
-
-
 # ------------------------------------------------------------------------------- files and models
-
-
-def default_squared_dir() -> Path:
-    """The shipped squared-amplitude model: squared-default if present, else squared-symba2025."""
-    from symtok.files import data_path
-
-    for name in ("squared-default", "squared-symba2025"):
-        path = Path(data_path("models")) / name
-        if (path / "config.json").exists():
-            return path
-    return Path(data_path("models")) / "squared-default"
-
-
-def write_errors(errors: Sequence[BadRow], path: str | os.PathLike[str]) -> None:
-    """One JSON object per unreadable row (line, reason, text), atomically."""
-    import json
-
-    from symtok.files import atomic_write_text
-
-    atomic_write_text(path, "".join(json.dumps(asdict(e)) + "\n" for e in errors))
-
-
-def publish(run_dir: str | os.PathLike[str], model_dir: str | os.PathLike[str], metrics: dict[str, Any]) -> Path:
+def publish(
+    run_dir: str | os.PathLike[str],
+    model_dir: str | os.PathLike[str],
+    metrics: dict[str, Any],
+    extra_config: dict[str, Any] | None = None,
+) -> Path:
     """Write a training run's final model (no optimizer state) with its metrics as a model directory."""
     from symtok.nn.checkpoint import save_checkpoint
 
     model, ckpt = load_model(run_dir, KIND)
     vocab_path = ckpt.path / "vocab.json"
+    config = {k: v for k, v in ckpt.config.items() if k not in ("format", "version")}
     return save_checkpoint(
         model_dir,
         model,
-        ckpt.config,
+        {**config, **(extra_config or {})},
         metrics=metrics,
         vocab_json=vocab_path.read_text(encoding="utf-8") if vocab_path.exists() else None,
     )
@@ -588,68 +462,6 @@ def evaluate_squared_file(
     return metrics
 
 
-@dataclass(frozen=True)
-class SquaredRow:
-    """One row of ``predict --file``: the prediction, and how it compares with the row's own
-    squared amplitude when the row has one; or the reason it has no prediction."""
-
-    line: int
-    squared_amplitude: str | None = None
-    exact_match: bool | None = None
-    equivalent: bool | None = None
-    error: str | None = None
-
-
-def predict_squared_rows(
-    model_dir: str | os.PathLike[str] | None,
-    path: str,
-    *,
-    beam: int = 1,
-    batch_size: int = 32,
-    progress: bool = False,
-) -> list[SquaredRow]:
-    """Predict every row of a file (SYMBA rows, ``amp,sqamp`` CSV or one amplitude per line); a row
-    that fails gets its error, the others their prediction; in = out."""
-    from symtok.equivalence import equivalent
-
-    model, vocab, config = load_squared(model_dir or default_squared_dir())
-    rows = list(read_rows(path))
-    good = [r for r in rows if isinstance(r, Row)]
-    predictions = iter(
-        predict_squared(
-            model,
-            vocab,
-            [r.amplitude for r in good],
-            beam=beam,
-            batch_size=batch_size,
-            order=config.source_order,
-            progress=progress,
-        )
-    )
-    out: list[SquaredRow] = []
-    for row in rows:
-        if isinstance(row, BadRow):
-            out.append(SquaredRow(row.line, error=row.reason))
-            continue
-        p = next(predictions)
-        if p.text is None:
-            out.append(SquaredRow(row.line, error=p.error))
-            continue
-        exact = same = None
-        if row.squared_amplitude is not None:
-            try:
-                truth = symtok.tokenize(row.squared_amplitude)
-            except SymtokError as err:
-                out.append(
-                    SquaredRow(row.line, p.text, error=f"the row's squared amplitude: {str(err).splitlines()[0]}")
-                )
-                continue
-            exact = list(p.tokens or ()) == truth
-            same = exact or equivalent(symtok.detokenize(list(p.tokens or ())), symtok.detokenize(truth))
-        out.append(SquaredRow(row.line, p.text, exact, same))
-    return out
-
-
 def configure(
     path: str | os.PathLike[str] | None = None,
     *,
@@ -682,45 +494,6 @@ def configure(
     if label_fraction is not None:
         config = dataclasses.replace(config, label_fraction=label_fraction)
     return dataclasses.replace(config, train=train, model=model)
-
-
-@dataclass(frozen=True)
-class ExpressionPrediction:
-    """``symtok predict``'s answer for one amplitude: the amplitude and its predicted squared amplitude."""
-
-    amplitude: str
-    squared_amplitude: str
-    tokens: list[str]
-    model: str
-    beam: int
-
-
-def predict_squared_one(
-    amplitude: str | None,
-    *,
-    process: str | None = None,
-    model_dir: str | os.PathLike[str] | None = None,
-    beam: int = 1,
-) -> ExpressionPrediction:
-    """Predict the squared amplitude of one amplitude (or of a process's first diagram, built by the
-    generator); SymtokError when the amplitude cannot be read or the model cannot decode it."""
-    if (amplitude is None) == (process is None):
-        raise SymtokError("give an amplitude or a process, not both")
-    if process is not None:
-        from amplitudes.generate import process_rows
-        from amplitudes.physics.process import Process
-        from amplitudes.physics.theory import infer_theory
-
-        proc = Process.parse(process)
-        amplitude = process_rows(proc, infer_theory(proc), mode="diagram")[0].amplitude
-    directory = Path(model_dir) if model_dir is not None else default_squared_dir()
-    if not (directory / "config.json").exists() and not (directory / "checkpoint" / "config.json").exists():
-        raise SymtokError(f"no model at {directory}; train one with `symtok amplitudes squared train`")
-    model, vocab, config = load_squared(directory)
-    (p,) = predict_squared(model, vocab, [amplitude or ""], beam=beam, order=config.source_order)
-    if p.text is None:
-        raise SymtokError(p.error or "no prediction")
-    return ExpressionPrediction(amplitude or "", p.text, list(p.tokens or ()), str(directory), beam)
 
 
 def pretrain_squared_file(
@@ -763,3 +536,70 @@ def pretrain_squared_file(
     )
     checkpoint = pretrain([list(s) for s in seen], out_dir, config.model.encoder_config(), train, vocab=vocab)
     return len(seen), Path(checkpoint)
+
+
+def split_generated(
+    out_dir: str | os.PathLike[str],
+    *,
+    theories: Sequence[str] = ("qed", "qcd"),
+    split: str = "rows",
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    workers: int = 1,
+) -> tuple[Path, Path]:
+    """Generate every diagram row of ``theories`` and split it into train.csv / test.csv (``amp,sqamp``):
+    by ``rows`` (a seeded random row split, SYMBA's protocol) or by ``processes`` (every row of a
+    held-out process is in test)."""
+    import csv
+
+    from amplitudes.generate import generate
+    from symtok.files import atomic_path
+
+    if split not in ("rows", "processes"):
+        raise SymtokError(f"split must be rows or processes, got {split!r}")
+    out = Path(out_dir)
+    rows: list[Row] = []
+    for theory in theories:
+        path = out / f"{theory}.txt"
+        generate(theory, path, mode="diagram", workers=workers, seed=seed)
+        rows += [r for r in read_rows(str(path)) if isinstance(r, Row) and r.squared_amplitude]
+    rng = np.random.default_rng(seed)
+    if split == "rows":
+        test = set(rng.permutation(len(rows))[: max(1, round(test_fraction * len(rows)))].tolist())
+        is_test = [i in test for i in range(len(rows))]
+    else:
+        processes = sorted({str(r.process) for r in rows})
+        held = set(rng.permutation(len(processes))[: max(1, round(test_fraction * len(processes)))].tolist())
+        held_names = {processes[i] for i in held}
+        is_test = [str(r.process) in held_names for r in rows]
+    paths = (out / "train.csv", out / "test.csv")
+    for path, want in zip(paths, (False, True), strict=True):
+        with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["amp", "sqamp"])
+            writer.writerows(
+                [r.amplitude, r.squared_amplitude] for r, t in zip(rows, is_test, strict=True) if t == want
+            )
+    return paths
+
+
+def train_generated(
+    out_dir: str | os.PathLike[str],
+    config: SquaredConfig | None = None,
+    *,
+    theories: Sequence[str] = ("qed", "qcd"),
+    split: str = "rows",
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    publish_to: str | os.PathLike[str] | None = None,
+) -> TrainReport:
+    """The default model from generated data only: generate, split, train, evaluate on the test split,
+    and (``publish_to``) write the model directory there."""
+    train_path, test_path = split_generated(
+        Path(out_dir) / "data", theories=theories, split=split, test_fraction=test_fraction, seed=seed
+    )
+    report = train_squared_file(str(train_path), out_dir, config, valid_path=str(test_path))
+    report.metrics["split"] = {"by": split, "test_fraction": test_fraction, "seed": seed, "theories": list(theories)}
+    if publish_to is not None:
+        publish(Path(out_dir) / "run", publish_to, report.metrics)
+    return report

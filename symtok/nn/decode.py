@@ -103,7 +103,8 @@ def beam_search(
         scores = top_scores.view(rows)
         if all(finished):
             break
-        cache = cache.select(parent.view(-1))
+        if beam > 1:  # beams of a source share its encoder states: only the decoder side moves
+            cache = cache.select(parent.view(-1), cross=False)
         current = token.view(-1).clone()
         current[torch.tensor(finished, device=source.device)] = cfg.eos_id
     results: list[list[Hypothesis]] = []

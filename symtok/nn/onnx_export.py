@@ -48,9 +48,10 @@ def export_onnx(
     path: str | os.PathLike[str],
     *,
     opset: int = DEFAULT_OPSET,
+    preprocess_name: str = "preprocess.json",
 ) -> Path:
     """Trace ``model`` on ``example_inputs`` (use sizes >= 2 on dynamic axes) and write
-    ``path`` plus ``preprocess.json`` beside it, both atomically."""
+    ``path`` plus its preprocess file (``preprocess_name``) beside it, both atomically."""
     model.eval()
     fix_all_features(model)
     dynamic_axes = {
@@ -74,7 +75,7 @@ def export_onnx(
             opset_version=opset,
             dynamo=False,
         )
-    atomic_write_text(target.with_name("preprocess.json"), preprocess.to_json())
+    atomic_write_text(target.with_name(preprocess_name), preprocess.to_json())
     return target
 
 

@@ -129,14 +129,19 @@ class DecodeCache:
     memory_padding: Tensor | None
     cross: list[tuple[Tensor, Tensor]]  # per layer: encoder keys and values (B, H, S, D)
     self_state: list[list[Tensor]]  # per layer: softmax [keys, values] or FAVOR+ [kv_sum, key_sum]
-    position: int = 0
+    position: int | Tensor = 0
 
-    def select(self, index: Tensor) -> DecodeCache:
-        """The cache of the sequences ``index`` (beam search reorders and duplicates rows)."""
-        pick = (lambda t: t.index_select(0, index)) if index is not None else (lambda t: t)
+    def select(self, index: Tensor, *, cross: bool = True) -> DecodeCache:
+        """The cache of the sequences ``index`` (beam search duplicates rows, then reorders them).
+        ``cross=False`` keeps the encoder side as it is: right when ``index`` only permutes rows
+        that share a source (the beams of one source)."""
+
+        def pick(t: Tensor) -> Tensor:
+            return t.index_select(0, index)
+
         return DecodeCache(
-            None if self.memory_padding is None else pick(self.memory_padding),
-            [(pick(k), pick(v)) for k, v in self.cross],
+            self.memory_padding if not cross or self.memory_padding is None else pick(self.memory_padding),
+            [(pick(k), pick(v)) for k, v in self.cross] if cross else self.cross,
             [[pick(t) for t in state] for state in self.self_state],
             self.position,
         )
@@ -162,8 +167,9 @@ class Seq2Seq(nn.Module):
         out = self.encoder(source)
         return out.states, out.padding_mask
 
-    def _embed_target(self, target: Tensor, start: int = 0) -> Tensor:
-        positions = torch.arange(start, start + target.shape[1], device=target.device).expand(target.shape[0], -1)
+    def _embed_target(self, target: Tensor, start: int | Tensor = 0) -> Tensor:
+        """start: the position of the first token (an int, or a 0-d tensor in an exported step graph)."""
+        positions = (torch.arange(target.shape[1], device=target.device) + start).expand(target.shape[0], -1)
         h = self.embedding(target)  # as the encoder embeds its input: no scaling
         return h + sinusoidal_positions(positions, self.config.dim).to(h.dtype)
 

@@ -144,3 +144,24 @@ def test_bad_models_and_inputs_are_one_line_errors(trained, tmp_path, capsys):
     long_amplitude = "+".join(f"x{i}" for i in range(300))
     assert run(["predict", "--model", str(out / "model"), long_amplitude]) == 2
     assert "longer than the model's maximum" in capsys.readouterr().err
+
+
+def test_onnx_backend_predicts_like_torch_without_importing_torch(trained, rows_csv):
+    import subprocess
+    import sys
+
+    out, _ = trained
+    path, _ = rows_csv
+    model_dir = out / "model"
+    assert run(["export", "onnx", "--model", str(model_dir), "-o", str(model_dir)]) == 0
+    torch_rows = predict_squared_rows(model_dir, str(path))
+    code = (
+        "import sys, json; from amplitudes.learn.squared_data import predict_squared_rows; "
+        f"rows = predict_squared_rows({str(model_dir)!r}, {str(path)!r}, backend='onnx'); "
+        "print(json.dumps([[r.line, r.squared_amplitude, r.error] for r in rows])); "
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == "False"
+    assert json.loads(lines[0]) == [[r.line, r.squared_amplitude, r.error] for r in torch_rows]
