@@ -26,7 +26,8 @@ import numpy as np
 import torch
 
 from amplitudes.generate import process_rows
-from amplitudes.learn.squared import decode_ids, default_squared_dir, load_squared, read_pairs
+from amplitudes.learn.squared import decode_ids, load_squared
+from amplitudes.learn.squared_data import default_squared_dir, read_pairs, source_tokens
 from amplitudes.physics.me2 import symbolic
 from amplitudes.physics.theory import enumerate_processes
 from symtok.nn.seq2seq import Seq2Seq
@@ -142,8 +143,6 @@ def main() -> None:
     gen_pairs = []
     for row in generated:
         try:
-            from amplitudes.learn.squared import source_tokens
-
             gen_pairs.append(vocab.encode(source_tokens(row.amplitude, order=config.source_order)))
         except Exception:
             continue

@@ -20,13 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from amplitudes.learn.squared import (
-    configure,
-    evaluate_pairs,
-    pretrain_squared_file,
-    read_pairs,
-    train_squared,
-)
+from amplitudes.learn.squared import train_squared
+from amplitudes.learn.squared_data import read_pairs
+from amplitudes.learn.squared_eval import evaluate_pairs
+from amplitudes.learn.squared_train import configure, pretrain_squared_file
 from symtok.vocab import Vocab
 
 

@@ -51,7 +51,7 @@ def _regressor(amplitude, sqrt_s, cos_theta, process, model, exact, file, backen
 
 def _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress) -> None:
     from amplitudes.learn.predict import evaluate_expression
-    from amplitudes.learn.squared_data import predict_squared_one, predict_squared_rows
+    from amplitudes.learn.squared_predict import predict_squared_one, predict_squared_rows
 
     if file is None:
         text = read_expr(amplitude) if amplitude is not None else None

@@ -52,7 +52,7 @@ def squared_train(
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """Train the encoder-decoder (shared Encoder, causal decoder) on amplitude -> squared amplitude."""
-    from amplitudes.learn.squared import configure, train_squared_file
+    from amplitudes.learn.squared_train import configure, train_squared_file
 
     cfg = configure(
         config, steps=steps, attention=attention, label_fraction=label_fraction, seed=seed, progress=progress
@@ -82,7 +82,8 @@ def squared_evaluate(
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """Exact match, numerical equivalence, valid syntax, token accuracy, by target length."""
-    from amplitudes.learn.squared import default_squared_dir, evaluate_squared_file
+    from amplitudes.learn.squared_data import default_squared_dir
+    from amplitudes.learn.squared_eval import evaluate_squared_file
 
     metrics = evaluate_squared_file(
         model or default_squared_dir(), data, beam=beam, seen_path=seen, limit=limit, out_dir=output, progress=progress
@@ -102,7 +103,7 @@ def squared_pretrain(
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """LM-JEPA pretraining (subtree targets) of the squared model's encoder on unlabelled amplitudes."""
-    from amplitudes.learn.squared import configure, pretrain_squared_file
+    from amplitudes.learn.squared_train import configure, pretrain_squared_file
 
     n, checkpoint = pretrain_squared_file(data, output, configure(config, progress=progress), steps=steps)
     say(f"{n} distinct amplitudes; encoder checkpoint at {checkpoint} (use: squared train --pretrained {output})")
@@ -122,7 +123,7 @@ def squared_train_generated(
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """The default model from generated rows only: generate, split, train, evaluate on the test split."""
-    from amplitudes.learn.squared import configure, train_generated
+    from amplitudes.learn.squared_train import configure, train_generated
 
     names = tuple(t.strip() for t in theories.split(",") if t.strip())
     bad = [t for t in names if t not in ("qed", "qcd")]

@@ -21,6 +21,7 @@ from typing import Any
 
 from sympy import Add, Expr, Integer, Mul, Rational, S, Symbol
 
+from symtok.constrain import allowed_next
 from symtok.diagnostics import MAX_DIGITS, checked_pow
 from symtok.errors import ParseError, TokenError
 from symtok.indices import Index
@@ -295,3 +296,5 @@ def subtree_ends(tokens: Sequence[str]) -> list[int]:
 
 
 _ARITY: dict[str, int] = {**OPERATORS, **OBJECT_TOKENS, UP: 1}
+
+__all__ = ["allowed_next", "decode", "encode", "subtree_ends"]

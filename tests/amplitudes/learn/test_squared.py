@@ -8,15 +8,11 @@ import json
 import pytest
 
 from amplitudes.generate import generate
-from amplitudes.learn.squared import (
-    SquaredConfig,
-    evaluate_squared_file,
-    load_squared,
-    predict_squared_rows,
-    read_pairs,
-    source_tokens,
-    train_squared_file,
-)
+from amplitudes.learn.squared import SquaredConfig, load_squared
+from amplitudes.learn.squared_data import read_pairs, source_tokens
+from amplitudes.learn.squared_eval import evaluate_squared_file
+from amplitudes.learn.squared_predict import predict_squared_rows
+from amplitudes.learn.squared_train import train_squared_file
 from cli.main import run
 from symtok import parse, tokenize
 from symtok.io import Row, read_rows
@@ -156,7 +152,7 @@ def test_onnx_backend_predicts_like_torch_without_importing_torch(trained, rows_
     assert run(["export", "onnx", "--model", str(model_dir), "-o", str(model_dir)]) == 0
     torch_rows = predict_squared_rows(model_dir, str(path))
     code = (
-        "import sys, json; from amplitudes.learn.squared_data import predict_squared_rows; "
+        "import sys, json; from amplitudes.learn.squared_predict import predict_squared_rows; "
         f"rows = predict_squared_rows({str(model_dir)!r}, {str(path)!r}, backend='onnx'); "
         "print(json.dumps([[r.line, r.squared_amplitude, r.error] for r in rows])); "
         "print('torch' in sys.modules)"

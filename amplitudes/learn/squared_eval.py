@@ -1,0 +1,178 @@
+"""Evaluation of a squared-amplitude model: token accuracy (teacher forced), exact match of
+canonical tokens, numerical equivalence, valid-syntax rate, accuracy by target length (plot), and
+the same on rows whose amplitude was not in training."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import symtok
+from amplitudes.learn.squared import decode_ids, length_batches, load_squared
+from amplitudes.learn.squared_data import Pair, read_pairs, write_errors
+from symtok.errors import SymtokError
+from symtok.io import Row, read_rows
+from symtok.nn.seq2seq import Seq2Seq
+from symtok.vocab import Vocab
+
+
+@dataclass
+class RowResult:
+    line: int
+    target_len: int
+    valid: bool
+    exact: bool
+    equivalent: bool
+    seen: bool | None
+
+
+def evaluate_pairs(
+    model: Seq2Seq,
+    vocab: Vocab,
+    pairs: Sequence[Pair],
+    *,
+    beam: int = 1,
+    batch_size: int = 32,
+    points: int = 3,
+    seen_amplitudes: Iterable[str] | None = None,
+    progress: bool = False,
+) -> tuple[dict[str, Any], list[RowResult]]:
+    """Token accuracy (teacher forced), exact match of canonical tokens, numerical equivalence at
+    ``points`` random points, valid-syntax rate, and the same on rows whose amplitude is unseen."""
+    from symtok.equivalence import equivalent
+
+    started = time.perf_counter()
+    seen = set(seen_amplitudes) if seen_amplitudes is not None else None
+    correct = total = 0
+    with torch.inference_mode():
+        for source, target in length_batches(list(pairs), 16384, model.config.eos_id):
+            logits = model(source, torch.cat([torch.full_like(target[:, :1], model.config.bos_id), target[:, :-1]], 1))
+            real = target != model.config.pad_id
+            correct += int((logits.argmax(-1)[real] == target[real]).sum())
+            total += int(real.sum())
+    decode_start = time.perf_counter()
+    decoded = decode_ids(
+        model, [p.source for p in pairs], beam=beam, batch_size=batch_size, vocab=vocab, progress=progress
+    )
+    decode_seconds = time.perf_counter() - decode_start
+    rows: list[RowResult] = []
+    for pair, (ids, _) in zip(pairs, decoded, strict=True):
+        exact = tuple(ids) == pair.target
+        valid, same = True, exact
+        if not exact:
+            try:
+                predicted = symtok.detokenize(vocab.decode(list(ids)))
+            except SymtokError:
+                valid = False
+            else:
+                same = equivalent(predicted, symtok.detokenize(vocab.decode(list(pair.target))), points=points)
+        rows.append(
+            RowResult(pair.line, len(pair.target), valid, exact, same, None if seen is None else pair.amplitude in seen)
+        )
+    n = max(1, len(rows))
+    metrics: dict[str, Any] = {
+        "rows": len(rows),
+        "beam": beam,
+        "token_accuracy": correct / max(1, total),
+        "exact_match": sum(r.exact for r in rows) / n,
+        "equivalent": sum(r.equivalent for r in rows) / n,
+        "valid": sum(r.valid for r in rows) / n,
+        "decode_rows_per_s": len(rows) / max(decode_seconds, 1e-9),
+        "seconds": time.perf_counter() - started,
+    }
+    if seen is not None:
+        unseen = [r for r in rows if not r.seen]
+        metrics["unseen_rows"] = len(unseen)
+        metrics["unseen_exact_match"] = sum(r.exact for r in unseen) / max(1, len(unseen))
+        metrics["unseen_equivalent"] = sum(r.equivalent for r in unseen) / max(1, len(unseen))
+    metrics["by_length"] = length_buckets(rows)
+    return metrics, rows
+
+
+LENGTH_EDGES = (0, 50, 100, 200, 400, 800, 1600)
+
+
+def length_buckets(rows: Sequence[RowResult]) -> list[dict[str, Any]]:
+    """Exact-match and equivalence rates per target-length bucket."""
+    out = []
+    for lo, hi in zip(LENGTH_EDGES, (*LENGTH_EDGES[1:], 10**9), strict=True):
+        inside = [r for r in rows if lo <= r.target_len < hi]
+        if inside:
+            out.append(
+                {
+                    "tokens": f"{lo}-{hi - 1}" if hi < 10**9 else f">={lo}",
+                    "rows": len(inside),
+                    "exact_match": sum(r.exact for r in inside) / len(inside),
+                    "equivalent": sum(r.equivalent for r in inside) / len(inside),
+                }
+            )
+    return out
+
+
+def plot_buckets(metrics: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Bar plot of exact match and equivalence by target length."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    buckets = metrics["by_length"]
+    x = np.arange(len(buckets))
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar(x - 0.2, [100 * b["exact_match"] for b in buckets], 0.4, label="exact match")
+    ax.bar(x + 0.2, [100 * b["equivalent"] for b in buckets], 0.4, label="numerically equivalent")
+    ax.set_xticks(x, [f"{b['tokens']}\n({b['rows']})" for b in buckets])
+    ax.set_xlabel("target length, tokens (rows)")
+    ax.set_ylabel("%")
+    ax.set_ylim(0, 100)
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    from symtok.files import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+
+
+def evaluate_squared_file(
+    model_dir: str | os.PathLike[str],
+    path: str,
+    *,
+    beam: int = 1,
+    seen_path: str | None = None,
+    limit: int | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate a squared-amplitude model on the rows of ``path`` (metrics.json, rows.jsonl and
+    by_length.png in out_dir). ``seen_path``: the training file, to report rows whose amplitude
+    was not in it separately."""
+
+    from symtok.files import write_json
+
+    model, vocab, config = load_squared(model_dir)
+    limits = {"max_source_len": config.model.max_source_len, "max_target_len": config.model.max_target_len}
+    data = read_pairs(path, vocab, order=config.source_order, **limits)
+    pairs = data.pairs[:limit] if limit else data.pairs
+    seen = None
+    if seen_path is not None:
+        seen = [r.amplitude for r in read_rows(seen_path) if isinstance(r, Row)]
+    metrics, rows = evaluate_pairs(model, vocab, pairs, beam=beam, seen_amplitudes=seen, progress=progress)
+    metrics = {"path": str(path), "model": str(model_dir), "errors": len(data.errors), **metrics}
+    if out_dir is not None:
+        out = Path(out_dir)
+        write_json(out / "metrics.json", metrics)
+        from symtok.files import atomic_write_text
+
+        atomic_write_text(out / "rows.jsonl", "".join(json.dumps(asdict(r)) + "\n" for r in rows))
+        write_errors(data.errors, out / "errors.jsonl")
+        plot_buckets(metrics, out / "by_length.png")
+    return metrics

@@ -1,0 +1,234 @@
+"""Training workflows of the squared-amplitude model over files: train (and evaluate on held-out
+rows), JEPA-pretrain the encoder on unlabelled amplitudes, and the default model from generated
+data only (generate, split by rows or processes, train, evaluate, publish)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import symtok
+from amplitudes.learn.squared import KIND, SquaredConfig, load_squared, train_squared
+from amplitudes.learn.squared_data import read_pairs, write_errors
+from amplitudes.learn.squared_eval import evaluate_pairs
+from symtok.errors import SymtokError
+from symtok.io import BadRow, Row, read_rows
+from symtok.nn.checkpoint import load_model
+from symtok.nn.train import TrainConfig
+from symtok.vocab import Vocab
+
+
+def publish(
+    run_dir: str | os.PathLike[str],
+    model_dir: str | os.PathLike[str],
+    metrics: dict[str, Any],
+    extra_config: dict[str, Any] | None = None,
+) -> Path:
+    """Write a training run's final model (no optimizer state) with its metrics as a model directory."""
+    from symtok.nn.checkpoint import save_checkpoint
+
+    model, ckpt = load_model(run_dir, KIND)
+    vocab_path = ckpt.path / "vocab.json"
+    config = {k: v for k, v in ckpt.config.items() if k not in ("format", "version")}
+    return save_checkpoint(
+        model_dir,
+        model,
+        {**config, **(extra_config or {})},
+        metrics=metrics,
+        vocab_json=vocab_path.read_text(encoding="utf-8") if vocab_path.exists() else None,
+    )
+
+
+@dataclass
+class TrainReport:
+    """What train_squared_file did: rows used, rows refused, where the model is, held-out metrics."""
+
+    pairs: int
+    errors: int
+    model_dir: Path
+    metrics: dict[str, Any]
+    seconds: float
+
+
+def train_squared_file(
+    train_path: str,
+    out_dir: str | os.PathLike[str],
+    config: SquaredConfig | None = None,
+    *,
+    valid_path: str | None = None,
+    pretrained: str | os.PathLike[str] | None = None,
+    beam: int = 1,
+    resume: bool = False,
+) -> TrainReport:
+    """Train on the rows of ``train_path``; the run goes to out_dir/run, the model to out_dir/model,
+    unreadable rows to out_dir/errors.jsonl. With ``valid_path`` the model is evaluated there
+    (metrics.json beside the model, never trained on)."""
+    started = time.perf_counter()
+    config = config or SquaredConfig()
+    vocab = Vocab.default()
+    out = Path(out_dir)
+    limits = {"max_source_len": config.model.max_source_len, "max_target_len": config.model.max_target_len}
+    data = read_pairs(train_path, vocab, order=config.source_order, **limits)
+    if not data.pairs:
+        raise SymtokError(f"{train_path} has no row with an amplitude and a squared amplitude that tokenizes")
+    write_errors(data.errors, out / "errors.jsonl")
+    train_squared(data.pairs, out / "run", config, vocab=vocab, pretrained=pretrained, resume=resume)
+    metrics: dict[str, Any] = {"train_rows": len(data.pairs), "train_errors": len(data.errors)}
+    if valid_path is not None:
+        model, _, _ = load_squared(out / "run")
+        valid = read_pairs(valid_path, vocab, order=config.source_order, **limits)
+        found, _ = evaluate_pairs(
+            model, vocab, valid.pairs, beam=beam, seen_amplitudes=[p.amplitude for p in data.pairs]
+        )
+        metrics["valid"] = {"path": str(valid_path), "errors": len(valid.errors), **found}
+    model_dir = publish(out / "run", out / "model", metrics)
+    return TrainReport(len(data.pairs), len(data.errors), model_dir, metrics, time.perf_counter() - started)
+
+
+def configure(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    steps: int | None = None,
+    attention: str | None = None,
+    label_fraction: float | None = None,
+    seed: int | None = None,
+    progress: bool | None = None,
+) -> SquaredConfig:
+    """A SquaredConfig from a JSON file (strict) with command-line overrides applied."""
+
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise SymtokError(f"cannot read config {path}: {err}") from None
+    config = SquaredConfig.from_dict(data)
+    train, model = config.train, config.model
+    if steps is not None:
+        train = dataclasses.replace(train, steps=steps)
+    if progress is not None:
+        train = dataclasses.replace(train, progress=progress)
+    if seed is not None:
+        train, model = dataclasses.replace(train, seed=seed), dataclasses.replace(model, seed=seed)
+    if attention is not None:
+        model = dataclasses.replace(model, attention=attention)
+    if label_fraction is not None:
+        config = dataclasses.replace(config, label_fraction=label_fraction)
+    return dataclasses.replace(config, train=train, model=model)
+
+
+def pretrain_squared_file(
+    paths: Sequence[str],
+    out_dir: str | os.PathLike[str],
+    config: SquaredConfig | None = None,
+    *,
+    steps: int = 1000,
+    batch_size: int = 32,
+    max_tokens: int = 512,
+) -> tuple[int, Path]:
+    """LM-JEPA pretraining of the encoder of ``config`` on the amplitudes of ``paths`` (labels are not
+    read: any rows with amplitudes will do); returns the number of distinct sequences and the
+    ``jepa-encoder`` checkpoint that ``train_squared(pretrained=...)`` starts from."""
+    from amplitudes.learn.train import pretrain
+
+    config = config or SquaredConfig()
+    vocab = Vocab.default()
+    seen: dict[tuple[int, ...], None] = {}
+    for path in paths:
+        for row in read_rows(str(path)):
+            if isinstance(row, BadRow):
+                continue
+            try:
+                ids = tuple(vocab.encode(symtok.tokenize(row.amplitude)))
+            except SymtokError:
+                continue
+            if len(ids) <= max_tokens:
+                seen[ids] = None
+    if len(seen) < batch_size:
+        raise SymtokError(f"only {len(seen)} distinct amplitudes in {', '.join(map(str, paths))}; need {batch_size}")
+    train = TrainConfig(
+        steps=steps,
+        batch_size=batch_size,
+        lr=1e-3,
+        warmup_steps=max(1, steps // 20),
+        log_every=max(1, steps // 50),
+        seed=config.train.seed,
+        progress=config.train.progress,
+    )
+    checkpoint = pretrain([list(s) for s in seen], out_dir, config.model.encoder_config(), train, vocab=vocab)
+    return len(seen), Path(checkpoint)
+
+
+def split_generated(
+    out_dir: str | os.PathLike[str],
+    *,
+    theories: Sequence[str] = ("qed", "qcd"),
+    split: str = "rows",
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    workers: int = 1,
+) -> tuple[Path, Path]:
+    """Generate every diagram row of ``theories`` and split it into train.csv / test.csv (``amp,sqamp``):
+    by ``rows`` (a seeded random row split, SYMBA's protocol) or by ``processes`` (every row of a
+    held-out process is in test)."""
+    import csv
+
+    from amplitudes.generate import generate
+    from symtok.files import atomic_path
+
+    if split not in ("rows", "processes"):
+        raise SymtokError(f"split must be rows or processes, got {split!r}")
+    out = Path(out_dir)
+    rows: list[Row] = []
+    for theory in theories:
+        path = out / f"{theory}.txt"
+        generate(theory, path, mode="diagram", workers=workers, seed=seed)
+        rows += [r for r in read_rows(str(path)) if isinstance(r, Row) and r.squared_amplitude]
+    rng = np.random.default_rng(seed)
+    if split == "rows":
+        test = set(rng.permutation(len(rows))[: max(1, round(test_fraction * len(rows)))].tolist())
+        is_test = [i in test for i in range(len(rows))]
+    else:
+        processes = sorted({str(r.process) for r in rows})
+        held = set(rng.permutation(len(processes))[: max(1, round(test_fraction * len(processes)))].tolist())
+        held_names = {processes[i] for i in held}
+        is_test = [str(r.process) in held_names for r in rows]
+    paths = (out / "train.csv", out / "test.csv")
+    for path, want in zip(paths, (False, True), strict=True):
+        with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["amp", "sqamp"])
+            writer.writerows(
+                [r.amplitude, r.squared_amplitude] for r, t in zip(rows, is_test, strict=True) if t == want
+            )
+    return paths
+
+
+def train_generated(
+    out_dir: str | os.PathLike[str],
+    config: SquaredConfig | None = None,
+    *,
+    theories: Sequence[str] = ("qed", "qcd"),
+    split: str = "rows",
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    publish_to: str | os.PathLike[str] | None = None,
+) -> TrainReport:
+    """The default model from generated data only: generate, split, train, evaluate on the test split,
+    and (``publish_to``) write the model directory there."""
+    train_path, test_path = split_generated(
+        Path(out_dir) / "data", theories=theories, split=split, test_fraction=test_fraction, seed=seed
+    )
+    report = train_squared_file(str(train_path), out_dir, config, valid_path=str(test_path))
+    report.metrics["split"] = {"by": split, "test_fraction": test_fraction, "seed": seed, "theories": list(theories)}
+    if publish_to is not None:
+        publish(Path(out_dir) / "run", publish_to, report.metrics)
+    return report
