@@ -55,7 +55,7 @@ def _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, ba
 
     if file is None:
         text = read_expr(amplitude) if amplitude is not None else None
-        r = predict_squared_one(text, process=process, model_dir=model, beam=beam, backend=backend)
+        r = predict_squared_one(text, process=process, model_dir=model, beam=beam, backend=backend, exact=exact)
         value = None
         if sqrt_s is not None or cos_theta is not None:
             value = evaluate_expression(r.amplitude, r.squared_amplitude, sqrt_s or 10.0, cos_theta or 0.0)
@@ -63,6 +63,10 @@ def _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, ba
             json_line({**asdict(r), "value": value})
             return
         say(r.squared_amplitude)
+        if r.equivalent is not None:
+            warn(
+                f"the generator's exact squared amplitude {'equals' if r.equivalent else 'DIFFERS FROM'} the prediction"
+            )
         if value is not None:
             warn(f"at sqrt(s) = {sqrt_s or 10.0} GeV, cos(theta) = {cos_theta or 0.0} (e = g = 1): {value:.12g}")
         return

@@ -105,7 +105,11 @@ def roundtrip(
     if (expr is None) == (file is None):
         raise typer.BadParameter("give an expression or --file, not both")
     if file is None:
-        result = check_roundtrip(read_expr(expr or "-"), load_vocab(vocab))
+        from symtok import parse
+
+        text = read_expr(expr or "-")
+        parse(text)  # text that is not an expression is bad input (exit 2), not a failed round trip
+        result = check_roundtrip(text, load_vocab(vocab))
         say(f"ok ({result.n_tokens} tokens)" if result.ok else f"FAIL: {result.failure}")
         raise typer.Exit(0 if result.ok else 1)
     report = roundtrip_file(file, fmt, load_vocab(vocab))

@@ -69,17 +69,30 @@ def detect_format(path: str) -> str:
         return "csv"
     if path == "-":
         return "lines"
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    with open(path, encoding=text_encoding(path), errors="replace") as fh:
         for line in fh:
             if line.strip():
                 return "symba" if line.startswith("Interaction:") and SYMBA_SEPARATOR in line else "lines"
     return "lines"
 
 
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def text_encoding(path: str) -> str:
+    """utf-8, or what a byte-order mark says (UTF-8 with BOM, UTF-16 LE/BE as Windows tools write)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return "utf-8"  # open() below reports the error
+    return next((name for bom, name in _BOMS if head.startswith(bom)), "utf-8")
+
+
 def _open_text(path: str) -> io.TextIOBase:
     if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace", newline="")
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace")
+    return open(path, encoding=text_encoding(path), errors="replace", newline="")
 
 
 def parse_symba_line(line: str, number: int) -> Row | BadRow:

@@ -113,6 +113,7 @@ def predict(
     ``symtok export onnx``), run by onnxruntime."""
     if (amplitude is None) == (process is None):
         raise SymtokError("give an amplitude or a process, not both")
+    check_point(sqrt_s, cos_theta)
     if process is not None:
         from amplitudes.generate import process_rows
         from amplitudes.physics.theory import infer_theory
@@ -139,6 +140,8 @@ def predict(
     truth = None
     if exact or squared_amplitude is not None:
         truth = _exact(proc, sqrt_s, cos_theta, squared_amplitude, inv)
+    if not math.isfinite(value):
+        raise SymtokError(f"the model's prediction at sqrt(s) = {sqrt_s} GeV is not a finite number")
     rel = abs(value / truth - 1.0) if truth else None
     ref = reference_energy(proc)
     inside = ref <= sqrt_s <= span * ref and abs(cos_theta) <= 0.95
@@ -223,6 +226,17 @@ def predict_file(
             yield RowPrediction(row.line, prediction=result)
 
 
+MAX_SQRT_S = 1e7  # GeV: far above any collider; beyond it float64 invariants lose all precision
+
+
+def check_point(sqrt_s: float, cos_theta: float) -> None:
+    """SymtokError unless 0 < sqrt_s <= MAX_SQRT_S GeV and -1 <= cos_theta <= 1 (finite numbers)."""
+    if not (math.isfinite(sqrt_s) and 0 < sqrt_s <= MAX_SQRT_S):
+        raise SymtokError(f"--sqrt-s must be a positive energy up to {MAX_SQRT_S:g} GeV, got {sqrt_s}")
+    if not (math.isfinite(cos_theta) and -1.0 <= cos_theta <= 1.0):
+        raise SymtokError(f"--cos-theta must be in [-1, 1], got {cos_theta}")
+
+
 def model_kind_of(directory: str | Path) -> str:
     """The kind a model directory's config.json names (read without torch)."""
     import json
@@ -242,6 +256,7 @@ def model_kind_of(directory: str | Path) -> str:
 
 def evaluate_expression(amplitude: str, squared: str, sqrt_s: float, cos_theta: float) -> float:
     """The value (e = g = 1, reg_prop = 0) of a squared amplitude at a 2→2 point of the amplitude's process."""
+    check_point(sqrt_s, cos_theta)
     proc = process_of_amplitude(parse(amplitude))
     _, inv = kinematic_features(proc, sqrt_s, cos_theta)
     return _exact(proc, sqrt_s, cos_theta, squared, inv)

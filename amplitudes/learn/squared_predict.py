@@ -128,13 +128,31 @@ def predict_squared_rows(
 
 @dataclass(frozen=True)
 class ExpressionPrediction:
-    """``symtok predict``'s answer for one amplitude: the amplitude and its predicted squared amplitude."""
+    """``symtok predict``'s answer for one amplitude: the amplitude, its predicted squared amplitude
+    and, when asked, the generator's exact one and whether the two are numerically equal."""
 
     amplitude: str
     squared_amplitude: str
     tokens: list[str]
     model: str
     beam: int
+    exact: str | None = None
+    equivalent: bool | None = None
+
+
+def generator_squared(amplitude: str) -> str:
+    """The generator's squared amplitude of the diagram whose amplitude is ``amplitude`` (equal up to
+    index names and factor order); SymtokError if the generator has no such diagram."""
+    from amplitudes.generate import process_rows
+    from amplitudes.learn.predict import process_of_amplitude
+    from amplitudes.physics.theory import infer_theory
+
+    proc = process_of_amplitude(symtok.parse(amplitude))
+    wanted = symtok.tokenize(amplitude)
+    for row in process_rows(proc, infer_theory(proc), mode="diagram"):
+        if symtok.tokenize(row.amplitude) == wanted:
+            return row.squared_amplitude
+    raise SymtokError(f"the generator has no diagram of {proc} with this amplitude (its conventions may differ)")
 
 
 def predict_squared_one(
@@ -144,20 +162,32 @@ def predict_squared_one(
     model_dir: str | os.PathLike[str] | None = None,
     beam: int = 1,
     backend: str = "torch",
+    exact: bool = False,
 ) -> ExpressionPrediction:
     """Predict the squared amplitude of one amplitude (or of a process's first diagram, built by the
-    generator); SymtokError when the amplitude cannot be read or the model cannot decode it."""
+    generator); with ``exact`` also compare it with the generator's. SymtokError when the amplitude
+    cannot be read or the model cannot decode it."""
     if (amplitude is None) == (process is None):
         raise SymtokError("give an amplitude or a process, not both")
+    truth = None
     if process is not None:
         from amplitudes.generate import process_rows
         from amplitudes.physics.process import Process
         from amplitudes.physics.theory import infer_theory
 
         proc = Process.parse(process)
-        amplitude = process_rows(proc, infer_theory(proc), mode="diagram")[0].amplitude
+        row = process_rows(proc, infer_theory(proc), mode="diagram")[0]
+        amplitude, truth = row.amplitude, row.squared_amplitude
     directory = Path(model_dir) if model_dir is not None else default_squared_dir()
     (p,) = predict_texts(directory, [amplitude or ""], beam=beam, backend=backend)
     if p.text is None:
         raise SymtokError(p.error or "no prediction")
-    return ExpressionPrediction(amplitude or "", p.text, list(p.tokens or ()), str(directory), beam)
+    same = None
+    if exact:
+        from symtok.equivalence import equivalent
+
+        truth = truth or generator_squared(amplitude or "")
+        same = equivalent(symtok.detokenize(list(p.tokens or ())), symtok.normalize(symtok.parse(truth)))
+    return ExpressionPrediction(
+        amplitude or "", p.text, list(p.tokens or ()), str(directory), beam, truth if exact else None, same
+    )

@@ -112,3 +112,26 @@ def test_amplitudes_commands():
     assert abs(me2["me2"] - 1.25) < 1e-9
     bad = run("amplitudes", "me2", "e+ e- > mu+ mu-", "--sqrt-s", "0.1", "--cos-theta", "0.5")
     assert bad.exit_code == 2 and "threshold" in bad.stderr
+
+
+def test_files_with_a_byte_order_mark_are_read(tmp_path):
+    for encoding in ("utf-16", "utf-16-be", "utf-8-sig"):
+        path = tmp_path / f"{encoding}.txt"
+        text = f"{AMP}\ne^2*s_12\n"
+        data = text.encode(encoding)
+        if encoding == "utf-16-be":
+            data = b"\xfe\xff" + data
+        path.write_bytes(data)
+        result = run("roundtrip", "--file", str(path))
+        assert result.exit_code == 0, (encoding, result.output)
+        assert "2/2 expressions round-trip" in result.stdout
+
+
+def test_bad_input_to_roundtrip_and_a_point_out_of_range_exit_2():
+    bad = run("roundtrip", "gamma_{")
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: line 1, column 8")
+    from amplitudes.learn.predict import default_model_dir
+
+    for option, value in (("--sqrt-s", "1e308"), ("--sqrt-s", "nan"), ("--cos-theta", "1.5")):
+        result = run("predict", "--model", str(default_model_dir()), "--process", "e+ e- > mu+ mu-", option, value)
+        assert result.exit_code == 2 and "error:" in result.stderr, (option, value, result.output)

@@ -14,7 +14,7 @@ from amplitudes.learn.squared_eval import evaluate_squared_file
 from amplitudes.learn.squared_predict import predict_squared_rows
 from amplitudes.learn.squared_train import train_squared_file
 from cli.main import run
-from symtok import parse, tokenize
+from symtok import normalize, parse, to_string, tokenize
 from symtok.io import Row, read_rows
 from symtok.nn.seq2seq import Seq2SeqConfig
 from symtok.nn.train import TrainConfig
@@ -161,3 +161,18 @@ def test_onnx_backend_predicts_like_torch_without_importing_torch(trained, rows_
     lines = result.stdout.strip().splitlines()
     assert lines[-1] == "False"
     assert json.loads(lines[0]) == [[r.line, r.squared_amplitude, r.error] for r in torch_rows]
+
+
+def test_exact_compares_with_the_generator(trained, capsys):
+    out, _ = trained
+    assert run(["predict", "--model", str(out / "model"), "--process", "e+ e- > mu+ mu-", "--exact", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert isinstance(data["equivalent"], bool) and parse(data["exact"]) is not None
+    from amplitudes.learn.squared_predict import generator_squared
+
+    generated = out / "one.txt"
+    generate("qed", generated, processes=["e- mu- > e- mu-"], mode="diagram", progress=False)
+    first = next(r for r in read_rows(str(generated)) if isinstance(r, Row))
+    renamed = to_string(normalize(parse(first.amplitude)))  # another naming of the same diagram
+    assert renamed != first.amplitude
+    assert tokenize(generator_squared(renamed)) == tokenize(first.squared_amplitude)
