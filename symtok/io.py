@@ -10,6 +10,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -130,28 +131,40 @@ def read_rows(path: str, fmt: str = "auto") -> Iterator[Row | BadRow]:
                 yield Row(number, line.strip())
 
 
+_HEADER_FIELD = re.compile(r"[A-Za-z_ ]*\Z")
+
+
+def _is_header(fields: list[str]) -> bool:
+    names = [f.strip().lower() for f in fields]
+    return all(_HEADER_FIELD.match(n) for n in names) and any(n in ("amp", "sqamp", "amplitude") for n in names)
+
+
 def _read_csv(fh: Iterable[str]) -> Iterator[Row | BadRow]:
-    reader = csv.reader(fh)
-    header = next(reader, None)
-    if header is None:
-        return
-    names = [h.strip().lower() for h in header]
-    amp_col = names.index("amp") if "amp" in names else 0
-    sq_col = names.index("sqamp") if "sqamp" in names else (1 if len(names) > 1 else None)
-    while True:
-        previous = reader.line_num
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            yield BadRow(previous + 1, f"malformed CSV: {err}", "")
+    """amp,sqamp CSV read one physical line at a time (an expression never spans lines), so a stray
+    quote spoils its own row only instead of swallowing the rest of the file. A first line that is
+    not a header (no amp/sqamp names) is a data row: amplitude, then squared amplitude."""
+    amp_col, sq_col, width = 0, 1, None
+    for number, line in enumerate(fh, start=1):
+        text = line.rstrip("\r\n")
+        if not text.strip():
             continue
-        number = previous + 1
+        try:
+            record = next(csv.reader([text], strict=True))
+        except csv.Error as err:
+            yield BadRow(number, f"malformed CSV: {err}", text[:500])
+            continue
+        if width is None:
+            width = len(record)
+            if _is_header(record):
+                names = [h.strip().lower() for h in record]
+                amp_col = names.index("amp") if "amp" in names else 0
+                sq_col = names.index("sqamp") if "sqamp" in names else (1 if len(names) > 1 else None)
+                continue
+            sq_col = 1 if len(record) > 1 else None
         if not any(field.strip() for field in record):
             continue
         if len(record) <= max(amp_col, sq_col or 0):
-            yield BadRow(number, f"expected {len(header)} columns, found {len(record)}", ",".join(record)[:500])
+            yield BadRow(number, f"expected {width} columns, found {len(record)}", text[:500])
             continue
         yield Row(number, record[amp_col].strip(), record[sq_col].strip() if sq_col is not None else None)
 

@@ -133,3 +133,23 @@ def test_an_unforeseen_exception_in_one_row_is_that_rows_error(mixed_symba, tmp_
     assert report.rows_in == report.rows_out + report.errors
     errors = [json.loads(line) for line in (tmp_path / "out.parquet.errors.jsonl").read_text().splitlines()]
     assert any("ValueError: integer too long to print" in e["reason"] for e in errors)
+
+
+def test_a_stray_quote_spoils_only_its_own_csv_row(tmp_path):
+    from symtok.io import BadRow, Row, read_rows
+
+    path = tmp_path / "quote.csv"
+    path.write_text('amp,sqamp\n"e^2*s_12,s_12\ne^2,e^4\n"e^2","e^4"\n')
+    rows = list(read_rows(str(path)))
+    assert [type(r) for r in rows] == [BadRow, Row, Row]
+    assert rows[0].line == 2 and "malformed CSV" in rows[0].reason
+    assert [r.line for r in rows[1:]] == [3, 4]
+
+
+def test_a_headerless_csv_is_data_from_its_first_line(tmp_path):
+    from symtok.io import read_rows
+
+    path = tmp_path / "bare.csv"
+    path.write_text("e^2,e^4\ne^3,e^6\n")
+    rows = list(read_rows(str(path)))
+    assert [(r.line, r.amplitude, r.squared_amplitude) for r in rows] == [(1, "e^2", "e^4"), (2, "e^3", "e^6")]
