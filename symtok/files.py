@@ -4,6 +4,7 @@ JSON written atomically, progress bars, and where shipped data lives (checkout o
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -13,6 +14,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+@functools.cache
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def creation_mode(directory: bool = False) -> int:
+    """The permissions a plain open()/mkdir() would give under the current umask (tempfile's
+    private 0600/0700 must not leak into outputs that others read)."""
+    return (0o777 if directory else 0o666) & ~_umask()
 
 
 @contextlib.contextmanager
@@ -28,6 +42,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            os.chmod(tmp_path, creation_mode(directory=tmp_path.is_dir()))
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

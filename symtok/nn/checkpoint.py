@@ -23,6 +23,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from symtok.errors import SymtokError
+from symtok.files import creation_mode
 
 FORMAT = "symtok-checkpoint"
 VERSION = 1
@@ -102,6 +103,7 @@ def save_checkpoint(
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    os.chmod(tmp, creation_mode(directory=True))
     try:
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / "model.safetensors"), metadata={"format": FORMAT})

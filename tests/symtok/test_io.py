@@ -153,3 +153,25 @@ def test_a_headerless_csv_is_data_from_its_first_line(tmp_path):
     path.write_text("e^2,e^4\ne^3,e^6\n")
     rows = list(read_rows(str(path)))
     assert [(r.line, r.amplitude, r.squared_amplitude) for r in rows] == [(1, "e^2", "e^4"), (2, "e^3", "e^6")]
+
+
+def test_outputs_get_the_permissions_of_the_umask_not_tempfiles_private_ones(tmp_path):
+    import os
+    import stat
+
+    from symtok import files
+    from symtok.files import atomic_write_text
+
+    old = os.umask(0o022)
+    files._umask.cache_clear()
+    try:
+        atomic_write_text(tmp_path / "out.txt", "x")
+        assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o644
+        os.umask(0o077)
+        files._umask.cache_clear()
+        atomic_write_text(tmp_path / "private.txt", "x")
+        assert stat.S_IMODE((tmp_path / "private.txt").stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+        files._umask.cache_clear()
+    assert not list(tmp_path.glob(".*.tmp"))
