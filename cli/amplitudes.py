@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from cli import squared
-from cli.render import EXPR_COMMAND, out, say, warn
+from cli.render import EXPR_COMMAND, json_line, out, say, warn
 
 Theory = Literal["qed", "qcd"]
 TheoryOrAuto = Literal["qed", "qcd", "auto"]
@@ -121,15 +121,26 @@ def amplitudes_check_symba(
     path: Annotated[str, typer.Argument(help="SYMBA raw rows (Interaction: ... : ... : amp : sqamp)")],
     theory: Annotated[Theory, typer.Option(help="qed | qcd")] = "qed",
     points: Annotated[int, typer.Option(min=1, help="random phase-space points per row")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per row")] = False,
 ) -> None:
-    """Compare each row's squared amplitude with the generator's at random points; exit 1 on a mismatch."""
-    from amplitudes.symba import check_symba_file
+    """Compare each row's squared amplitude with the generator's; every row gets a verdict (an
+    unreadable row is an error and the run goes on); exit 1 if any row does not match."""
+    from amplitudes.symba import check_symba_rows
 
-    report = check_symba_file(path, theory, points)
-    for line, process in report.mismatched[:20]:
-        warn(f"line {line}: {process}: no generated diagram matches")
-    say(f"{report.matched}/{report.rows} rows match the generated squared amplitudes")
-    raise typer.Exit(0 if report.rows and not report.mismatched else 1)
+    counts = {"match": 0, "mismatch": 0, "error": 0}
+    shown = 0
+    for result in check_symba_rows(path, theory, points):
+        counts[result.status] += 1
+        if as_json:
+            json_line(asdict(result))
+        elif result.status != "match" and shown < 20:
+            shown += 1
+            warn(f"line {result.line}: {result.process or '?'}: {result.status}: {result.reason}")
+    rows = sum(counts.values())
+    summary = f"{counts['match']}/{rows} rows match the generated squared amplitudes"
+    summary += f" ({counts['mismatch']} differ, {counts['error']} errors)"
+    (warn if as_json else say)(summary)
+    raise typer.Exit(0 if rows and counts["match"] == rows else 1)
 
 
 @app.command("train")
