@@ -15,35 +15,24 @@ from dataclasses import dataclass, field
 from sympy import lambdify
 
 from amplitudes.physics.me2 import point_values, symbolic
-from amplitudes.physics.particles import particle
+from amplitudes.physics.particles import marty_field, particle, particle_of_field
 from amplitudes.physics.phase_space import invariants, momenta
 from amplitudes.physics.process import Process
 from symtok.errors import SymtokError
 from symtok.io import BadRow, Row, read_rows
 from symtok.parse import parse
 
-_FIELD_TO_NAME = {
-    "e": ("e-", "e+"),
-    "mu": ("mu-", "mu+"),
-    "t": ("ta-", "ta+"),
-    "tt": ("t", "t~"),
-    "A": ("a", "a"),
-    "G": ("g", "g"),
-}
 
-
-def process_of_interaction(text: str) -> Process:
-    """The Process of a SYMBA interaction field (legs in p_1..p_4 order)."""
+def process_of_interaction(text: str, theory: str = "qed") -> Process:
+    """The Process of a SYMBA interaction field (legs in p_1..p_4 order); field names are read as in a
+    file of ``theory`` (``t`` is the tau in QED files and the top in QCD files)."""
     left, _, right = text.partition(" to ")
     names = []
     for side in (left, right):
         for leg in re.split(r"\s{2,}", side.strip()):
             anti = leg.startswith("AntiPart")
             fld = leg.removeprefix("AntiPart").strip().split("_", 1)[0]
-            if fld in _FIELD_TO_NAME:
-                names.append(_FIELD_TO_NAME[fld][1 if anti else 0])
-            else:
-                names.append(fld + ("~" if anti else ""))
+            names.append(particle_of_field(fld, anti=anti, theory=theory))
     if len(names) != 4:
         raise SymtokError(f"cannot read the process of {text!r}")
     return Process(tuple(map(particle, names[:2])), tuple(map(particle, names[2:])))  # type: ignore[arg-type]
@@ -77,7 +66,7 @@ class SymbaCheck:
 def check_row(row: Row, theory: str, points: int, rng: random.Random) -> RowCheck:
     """Compare one row's squared amplitude with each generated diagram's (times SYMBA's identical-
     particle factor) at ``points`` random phase-space points."""
-    process = process_of_interaction(row.process or "")
+    process = process_of_interaction(row.process or "", theory)
     theirs = parse(row.squared_amplitude or "")
     ours = symbolic(str(process), theory, False)
     # SYMBA's rows include the 1/2 for identical final-state particles; ours leave it to the
@@ -91,6 +80,7 @@ def check_row(row: Row, theory: str, points: int, rng: random.Random) -> RowChec
             momenta(tuple(masses), threshold * rng.uniform(1.1, 3) + rng.uniform(1, 30), rng.uniform(-0.95, 0.95))
         )
         values = point_values(process, inv)
+        values |= {f"m_{marty_field(p.pdg, theory)}": p.mass for p in process.legs}  # the file's mass names
         target = _evaluate(theirs, values)
         candidates = [c for c in candidates if abs(_evaluate(c, values) / target - 1) < 1e-9]
         if not candidates:

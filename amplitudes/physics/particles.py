@@ -11,8 +11,31 @@ from symtok.errors import SymtokError
 #: MadGraph name of each particle and its PDG id; antiparticles get a ``~`` (quarks) or flipped sign.
 _LEPTONS = {"e-": 11, "mu-": 13, "ta-": 15}
 _QUARKS = {"d": 1, "u": 2, "s": 3, "c": 4, "b": 5, "t": 6}
-#: Field names MARTY writes for each particle family (tt is the tau).
+#: Field names MARTY writes for each particle family in QED files: ``t`` is the tau, ``tt`` the top.
 MARTY_FIELD = {11: "e", 13: "mu", 15: "t", 1: "d", 2: "u", 3: "s", 4: "c", 5: "b", 6: "tt", 22: "A", 21: "G"}
+#: In QCD files (no tau) ``t`` is the coloured top quark.
+MARTY_FIELD_QCD = {**{k: v for k, v in MARTY_FIELD.items() if k != 15}, 6: "t"}
+
+
+def marty_field(pdg: int, theory: str = "qed") -> str:
+    """The field name MARTY writes for the particle family ``abs(pdg)`` in a file of ``theory``:
+    the one place where ``t`` means the tau (QED) or the top (QCD)."""
+    table = MARTY_FIELD_QCD if theory == "qcd" else MARTY_FIELD
+    if abs(pdg) not in table:
+        raise SymtokError(f"no MARTY field name for PDG id {pdg} in {theory}")
+    return table[abs(pdg)]
+
+
+def particle_of_field(field: str, *, anti: bool, theory: str = "qed") -> str:
+    """The particle name of a MARTY field name (``anti`` for AntiPart / v-spinors) in a file of ``theory``."""
+    table = MARTY_FIELD_QCD if theory == "qcd" else MARTY_FIELD
+    pdg = next((k for k, v in table.items() if v == field), None)
+    if pdg is None:
+        raise SymtokError(
+            f"unknown field {field!r} in a {theory.upper()} row; known: {', '.join(sorted(table.values()))}"
+        )
+    base = next(p for p in PARTICLES.values() if p.pdg == pdg)
+    return base.antiparticle if anti and base.is_fermion else base.name
 
 
 @dataclass(frozen=True)
