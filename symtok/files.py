@@ -8,6 +8,8 @@ import functools
 import importlib.util
 import json
 import os
+import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -81,3 +83,42 @@ def data_path(*parts: str) -> Path:
         if (root / "vocab.json").is_file():
             return root.joinpath(*parts)
     return (Path(__file__).resolve().parent.parent / "data").joinpath(*parts)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with Linux renameat2(RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def replace_directory(new: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Put the finished directory ``new`` at ``target``. Where the OS can swap two paths atomically
+    (Linux), a reader sees the old or the new directory, never none; elsewhere the old one is moved
+    aside first and removed after."""
+    new, target = Path(new), Path(target)
+    if not target.exists():
+        os.replace(new, target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new)  # now holds the old directory
+        return
+    old = target.with_name(f".{target.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old)

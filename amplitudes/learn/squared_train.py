@@ -102,14 +102,16 @@ def configure(
     seed: int | None = None,
     progress: bool | None = None,
 ) -> SquaredConfig:
-    """A SquaredConfig from a JSON file (strict) with command-line overrides applied."""
-
+    """A SquaredConfig from a JSON file (strict), or from a trained model's config.json (its training
+    config: retrain like it), with command-line overrides applied."""
     data: dict[str, Any] = {}
     if path is not None:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as err:
             raise SymtokError(f"cannot read config {path}: {err}") from None
+        if isinstance(data, dict) and data.get("kind") == KIND:  # a model directory's config.json
+            data = {k: v for k, v in data.items() if k in SquaredConfig.__dataclass_fields__}
     config = SquaredConfig.from_dict(data)
     train, model = config.train, config.model
     if steps is not None:

@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from symtok.errors import SymtokError
-from symtok.files import creation_mode
+from symtok.files import creation_mode, replace_directory
 
 FORMAT = "symtok-checkpoint"
 VERSION = 1
@@ -118,15 +118,7 @@ def save_checkpoint(
         if trainer_state is not None:
             _json(tmp / "trainer_state.json", trainer_state)
         write_checksums(tmp)
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old)
+        replace_directory(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

@@ -175,3 +175,20 @@ def test_outputs_get_the_permissions_of_the_umask_not_tempfiles_private_ones(tmp
         os.umask(old)
         files._umask.cache_clear()
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_replace_directory_swaps_a_finished_directory_into_place(tmp_path):
+    from symtok.files import replace_directory
+
+    target, new = tmp_path / "model", tmp_path / ".model.new"
+    target.mkdir()
+    (target / "a.txt").write_text("old")
+    new.mkdir()
+    (new / "a.txt").write_text("new")
+    replace_directory(new, target)
+    assert (target / "a.txt").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # nothing left beside it
+    fresh = tmp_path / ".other.new"
+    fresh.mkdir()
+    replace_directory(fresh, tmp_path / "other")
+    assert (tmp_path / "other").is_dir() and not fresh.exists()
