@@ -47,6 +47,10 @@ def squared_train(
     pretrained: Annotated[
         Path | None, typer.Option(help="JEPA checkpoint (`amplitudes pretrain`) for the encoder")
     ] = None,
+    init: Annotated[Path | None, typer.Option(help="a trained squared-amplitude model to start from")] = None,
+    source_order: Annotated[
+        bool | None, typer.Option("--source-order/--no-source-order", help="append the input's index order")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="seeds the model and the data order")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue output/run from its last checkpoint")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
@@ -55,9 +59,17 @@ def squared_train(
     from amplitudes.learn.squared_train import configure, train_squared_file
 
     cfg = configure(
-        config, steps=steps, attention=attention, label_fraction=label_fraction, seed=seed, progress=progress
+        config,
+        steps=steps,
+        attention=attention,
+        label_fraction=label_fraction,
+        seed=seed,
+        progress=progress,
+        source_order=source_order,
     )
-    report = train_squared_file(data, output, cfg, valid_path=valid, pretrained=pretrained, resume=resume)
+    report = train_squared_file(
+        data, output, cfg, valid_path=valid, pretrained=pretrained, init_from=init, resume=resume
+    )
     say(
         f"{report.pairs} training rows ({report.errors} unreadable, see {output / 'errors.jsonl'}) in {report.seconds:.0f} s"
     )

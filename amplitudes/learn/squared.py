@@ -23,7 +23,14 @@ from amplitudes.learn.squared_data import Pair, SquaredPrediction, encode_source
 from symtok.config import Config
 from symtok.constrain import PrefixGrammar
 from symtok.errors import SymtokError
-from symtok.nn.checkpoint import CheckpointError, load_context_encoder, load_model, register_model
+from symtok.nn.checkpoint import (
+    CheckpointError,
+    load_checkpoint_of_kind,
+    load_context_encoder,
+    load_model,
+    load_weights,
+    register_model,
+)
 from symtok.nn.decode import beam_search
 from symtok.nn.seq2seq import Seq2Seq, Seq2SeqConfig
 from symtok.nn.train import StepInfo, TrainConfig, fit
@@ -110,11 +117,14 @@ def train_squared(
     *,
     vocab: Vocab | None = None,
     pretrained: str | os.PathLike[str] | None = None,
+    init_from: str | os.PathLike[str] | None = None,
     resume: bool = False,
 ) -> Seq2Seq:
     """Train an encoder–decoder on ``pairs``; writes a ``squared-seq2seq`` checkpoint under out_dir/checkpoint.
 
-    ``pretrained``: a JEPA checkpoint whose context encoder initialises the encoder."""
+    ``pretrained``: a JEPA checkpoint whose context encoder initialises the encoder. ``init_from``: a
+    squared-amplitude model of the same shape whose weights initialise the whole model (fine-tuning,
+    e.g. on another input variant)."""
     config = config or SquaredConfig()
     vocab = vocab or Vocab.default()
     if len(vocab) != config.model.vocab_size:
@@ -123,6 +133,8 @@ def train_squared(
     model = Seq2Seq(config.model)
     if pretrained is not None:
         load_context_encoder(model.encoder, pretrained, "jepa-encoder")
+    if init_from is not None:
+        load_weights(model, load_checkpoint_of_kind(init_from, KIND, "a squared-amplitude model"))
     chosen = subsample(pairs, config.label_fraction, config.train.seed)
     batches = length_batches(chosen, config.tokens_per_batch, config.model.eos_id)
     fit(

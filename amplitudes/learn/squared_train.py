@@ -65,6 +65,7 @@ def train_squared_file(
     *,
     valid_path: str | None = None,
     pretrained: str | os.PathLike[str] | None = None,
+    init_from: str | os.PathLike[str] | None = None,
     beam: int = 1,
     resume: bool = False,
 ) -> TrainReport:
@@ -80,7 +81,9 @@ def train_squared_file(
     if not data.pairs:
         raise SymtokError(f"{train_path} has no row with an amplitude and a squared amplitude that tokenizes")
     write_errors(data.errors, out / "errors.jsonl")
-    train_squared(data.pairs, out / "run", config, vocab=vocab, pretrained=pretrained, resume=resume)
+    train_squared(
+        data.pairs, out / "run", config, vocab=vocab, pretrained=pretrained, init_from=init_from, resume=resume
+    )
     metrics: dict[str, Any] = {"train_rows": len(data.pairs), "train_errors": len(data.errors)}
     if valid_path is not None:
         model, _, _ = load_squared(out / "run")
@@ -101,6 +104,7 @@ def configure(
     label_fraction: float | None = None,
     seed: int | None = None,
     progress: bool | None = None,
+    source_order: bool | None = None,
 ) -> SquaredConfig:
     """A SquaredConfig from a JSON file (strict), or from a trained model's config.json (its training
     config: retrain like it), with command-line overrides applied."""
@@ -124,6 +128,8 @@ def configure(
         model = dataclasses.replace(model, attention=attention)
     if label_fraction is not None:
         config = dataclasses.replace(config, label_fraction=label_fraction)
+    if source_order is not None:
+        config = dataclasses.replace(config, source_order=source_order)
     return dataclasses.replace(config, train=train, model=model)
 
 
