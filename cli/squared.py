@@ -135,7 +135,7 @@ def squared_train_generated(
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """The default model from generated rows only: generate, split, train, evaluate on the test split."""
-    from amplitudes.learn.squared_train import configure, train_generated
+    from amplitudes.learn.squared_train import GENERATED_STEPS, configure, train_generated
 
     names = tuple(t.strip() for t in theories.split(",") if t.strip())
     bad = [t for t in names if t not in ("qed", "qcd")]
@@ -143,7 +143,8 @@ def squared_train_generated(
         from symtok.errors import SymtokError
 
         raise SymtokError(f"--theories takes qed and/or qcd, got {theories!r}")
-    cfg = configure(config, steps=steps, seed=seed, progress=progress)
+    base = None if config is not None else configure(steps=GENERATED_STEPS)
+    cfg = configure(config, base=base, steps=steps, seed=seed, progress=progress)
     report = train_generated(output, cfg, theories=names, split=split, seed=seed, publish_to=publish)
     say(f"{report.pairs} training rows, split by {split}, in {report.seconds:.0f} s")
     say(_summary(report.metrics["valid"]))

@@ -44,8 +44,14 @@ log = logging.getLogger(__name__)
 class SquaredConfig(Config):
     """Everything a squared-amplitude model is trained with (saved in its config.json)."""
 
-    model: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=6000, batch_size=1, lr=1e-3, warmup_steps=200))
+    model: Seq2SeqConfig = field(
+        default_factory=lambda: Seq2SeqConfig(dim=128, heads=4, max_source_len=512, max_target_len=1100)
+    )
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(
+            steps=7500, batch_size=1, lr=1e-3, warmup_steps=200, log_every=50, checkpoint_every=1000
+        )
+    )
     tokens_per_batch: int = 8192  # source + target tokens per batch, padding included
     label_smoothing: float = 0.0
     label_fraction: float = 1.0  # a seeded fraction of the training pairs (label-efficiency studies)

@@ -96,9 +96,14 @@ def train_squared_file(
     return TrainReport(len(data.pairs), len(data.errors), model_dir, metrics, time.perf_counter() - started)
 
 
+#: train-generated without --config: the generated set is ~500 rows, so fewer steps than the default.
+GENERATED_STEPS = 1200
+
+
 def configure(
     path: str | os.PathLike[str] | None = None,
     *,
+    base: SquaredConfig | None = None,
     steps: int | None = None,
     attention: str | None = None,
     label_fraction: float | None = None,
@@ -116,7 +121,7 @@ def configure(
             raise SymtokError(f"cannot read config {path}: {err}") from None
         if isinstance(data, dict) and data.get("kind") == KIND:  # a model directory's config.json
             data = {k: v for k, v in data.items() if k in SquaredConfig.__dataclass_fields__}
-    config = SquaredConfig.from_dict(data)
+    config = SquaredConfig.from_dict(data) if path is not None or base is None else base
     train, model = config.train, config.model
     if steps is not None:
         train = dataclasses.replace(train, steps=steps)
