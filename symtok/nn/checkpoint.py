@@ -118,6 +118,8 @@ def save_checkpoint(
         if trainer_state is not None:
             _json(tmp / "trainer_state.json", trainer_state)
         write_checksums(tmp)
+        for f in tmp.iterdir():  # safetensors writes its files private (0600); outputs follow the umask
+            os.chmod(f, creation_mode())
         replace_directory(tmp, target)
     finally:
         if tmp.exists():

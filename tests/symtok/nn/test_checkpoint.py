@@ -91,3 +91,22 @@ def test_a_corrupt_or_edited_model_file_is_refused_by_its_checksum(tmp_path):
     save_checkpoint(tmp_path / "n", Affine(3), {"kind": "test-affine", "width": 3})
     (tmp_path / "n" / "metrics.json").write_text('{"rewritten": true}')
     load_model(tmp_path / "n")
+
+
+def test_checkpoint_files_follow_the_umask(tmp_path):
+    import os
+    import stat
+
+    from symtok import files
+
+    register_model("test-affine", "a test affine map", lambda config: Affine(config["width"]))
+    old = os.umask(0o022)
+    files._umask.cache_clear()
+    try:
+        save_checkpoint(tmp_path / "m", Affine(3), {"kind": "test-affine", "width": 3})
+    finally:
+        os.umask(old)
+        files._umask.cache_clear()
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "m").iterdir()}
+    assert set(modes.values()) == {0o644}, modes
+    assert stat.S_IMODE((tmp_path / "m").stat().st_mode) == 0o755
