@@ -138,7 +138,15 @@ def smoke_model(tmp_path_factory):
 
 def test_preset_writes_a_complete_model(smoke_model):
     names = sorted(p.name for p in smoke_model.iterdir())
-    assert names == ["config.json", "metrics.json", "model.safetensors", "parity.png", "residuals.png", "vocab.json"]
+    assert names == [
+        "checksums.json",
+        "config.json",
+        "metrics.json",
+        "model.safetensors",
+        "parity.png",
+        "residuals.png",
+        "vocab.json",
+    ]
     metrics = json.loads((smoke_model / "metrics.json").read_text())
     assert metrics["splits"]["train"] and metrics["splits"]["test"]
     assert not set(metrics["splits"]["train"]) & set(metrics["splits"]["test"])
@@ -153,7 +161,11 @@ def test_predict_with_exact_value(smoke_model):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"sqrt_s": 0.01}, "threshold"), ({"cos_theta": 1.5}, "outside"), ({"process": "a a > a a"}, "no tree-level")],
+    [
+        ({"sqrt_s": 0.01}, "threshold"),
+        ({"cos_theta": 1.5}, r"must be in \[-1, 1\]"),
+        ({"process": "a a > a a"}, "no tree-level"),
+    ],
 )
 def test_predict_errors(smoke_model, kwargs, message):
     args = {"sqrt_s": 30.0, "cos_theta": 0.1, "process": "e+ e- > mu+ mu-", **kwargs}

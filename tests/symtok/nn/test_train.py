@@ -40,6 +40,7 @@ def test_checkpoint_files_are_not_pickles(tmp_path):
     path = save_checkpoint(tmp_path / "c", model, {}, optimizer=optimizer, trainer_state={"step": 1})
     names = sorted(p.name for p in path.iterdir())
     assert names == [
+        "checksums.json",
         "config.json",
         "metrics.json",
         "model.safetensors",
