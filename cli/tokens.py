@@ -16,7 +16,15 @@ from symtok.vocab import Vocab
 
 FileFormat = Literal["symba", "csv", "lines", "auto"]
 VocabOption = Annotated[Path | None, typer.Option("--vocab", help="Vocabulary JSON (default: the shipped one).")]
-FormatOption = Annotated[FileFormat, typer.Option("--format", help="symba | csv | lines | auto")]
+FormatOption = Annotated[FileFormat, typer.Option("--format", help="File layout: symba | csv | lines | auto")]
+ExprForm = Literal["auto", "marty", "sympy", "symba-prefix", "functional"]
+FormOption = Annotated[
+    ExprForm,
+    typer.Option(
+        "--form", help="Expression form: auto (detected per expression) | marty | sympy | symba-prefix | functional"
+    ),
+]
+TargetForm = Literal["marty", "sympy", "symba-prefix", "functional", "prefix-tokens"]
 
 
 def load_vocab(path: Path | None) -> Vocab:
@@ -25,13 +33,16 @@ def load_vocab(path: Path | None) -> Vocab:
 
 
 def tokenize(
-    expr: Annotated[str, typer.Argument(help="Expression in MARTY or functional form; '-' reads stdin.")],
+    expr: Annotated[
+        str, typer.Argument(help="Expression in any form (MARTY, SymPy, 2022 prefix, functional); '-' reads stdin.")
+    ],
     ids: Annotated[bool, typer.Option("--ids", help="Print token ids instead of tokens.")] = False,
     steps: Annotated[
         bool, typer.Option("--steps", help="Show every stage: parse tree, SymPy, normalized, tokens, ids.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     vocab: VocabOption = None,
+    form: FormOption = "auto",
 ) -> None:
     """Parse, normalize and encode an expression into prefix tokens."""
     from symtok import tokenize as tokenize_text
@@ -39,14 +50,14 @@ def tokenize(
 
     text, voc = read_expr(expr), load_vocab(vocab)
     if not steps:
-        token_list = tokenize_text(text)
+        token_list = tokenize_text(text, form=form)
         id_list = voc.encode(token_list)
         if as_json:
             out.print_json(json.dumps({"tokens": token_list, "ids": id_list}))
         else:
             say(" ".join(map(str, id_list if ids else token_list)))
         return
-    result = tokenization_steps(text, voc)
+    result = tokenization_steps(text, voc, form=form)
     if as_json:
         out.print_json(json.dumps(asdict(result)))
         return
@@ -83,12 +94,14 @@ def detokenize(
     say(to_string(decode(items)))
 
 
-def normalize(expr: Annotated[str, typer.Argument(help="Expression; '-' reads stdin.")]) -> None:
-    """Print the expression with canonical index names."""
+def normalize(
+    expr: Annotated[str, typer.Argument(help="Expression; '-' reads stdin.")], form: FormOption = "auto"
+) -> None:
+    """Print the expression (MARTY form) with canonical index names."""
     from symtok import normalize as normalize_expr
     from symtok import parse, to_string
 
-    say(to_string(normalize_expr(parse(read_expr(expr)))))
+    say(to_string(normalize_expr(parse(read_expr(expr), form=form))))
 
 
 def roundtrip(
@@ -98,6 +111,7 @@ def roundtrip(
     ] = None,
     fmt: FormatOption = "auto",
     vocab: VocabOption = None,
+    form: FormOption = "auto",
 ) -> None:
     """Prove the round trips (text, normalize, tokens, ids); exit 1 on any mismatch."""
     from symtok.roundtrip import check_roundtrip, roundtrip_file
@@ -108,11 +122,11 @@ def roundtrip(
         from symtok import parse
 
         text = read_expr(expr or "-")
-        parse(text)  # text that is not an expression is bad input (exit 2), not a failed round trip
-        result = check_roundtrip(text, load_vocab(vocab))
+        parse(text, form=form)  # text that is not an expression is bad input (exit 2), not a failed round trip
+        result = check_roundtrip(text, load_vocab(vocab), form=form)
         say(f"ok ({result.n_tokens} tokens)" if result.ok else f"FAIL: {result.failure}")
         raise typer.Exit(0 if result.ok else 1)
-    report = roundtrip_file(file, fmt, load_vocab(vocab))
+    report = roundtrip_file(file, fmt, load_vocab(vocab), form=form)
     for line, field, reason in report.failures[:20]:
         warn(f"line {line} {field}: {reason}")
     say(
@@ -129,15 +143,34 @@ def encode(
     workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Processes.")] = 1,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     vocab: VocabOption = None,
+    form: FormOption = "auto",
 ) -> None:
     """Encode a dataset file to Parquet; bad rows go to OUTPUT.errors.jsonl with their reason."""
     from symtok.io import encode_file
 
-    report = encode_file(input, output, fmt=fmt, workers=workers, vocab=load_vocab(vocab), progress=progress)
+    report = encode_file(input, output, fmt=fmt, workers=workers, vocab=load_vocab(vocab), progress=progress, form=form)
     say(
         f"rows in {report.rows_in} = written {report.rows_out} + errors {report.errors}  "
         f"({report.rows_per_second:.0f} rows/s) -> {report.output}, {report.errors_path}"
     )
+
+
+def convert(
+    input: Annotated[str, typer.Argument(help="SYMBA rows, amp/sqamp CSV, or one expression per line; '-' = stdin.")],
+    to: Annotated[TargetForm, typer.Option("--to", help="marty | sympy | symba-prefix | functional | prefix-tokens")],
+    output: Annotated[str, typer.Option("--output", "-o", help="File to write ('-' = stdout).")] = "-",
+    fmt: FormatOption = "auto",
+    form: FormOption = "auto",
+    normalized: Annotated[bool, typer.Option("--normalize", help="Rename indices canonically first.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = False,
+) -> None:
+    """Write every expression of a file in another form, keeping the file's layout; bad rows go to
+    OUTPUT.errors.jsonl (stderr for '-') with their reason."""
+    from symtok.convert import convert_file
+
+    report = convert_file(input, output, to=to, fmt=fmt, form=form, normalize=normalized, progress=progress)
+    warn(f"rows in {report.rows_in} = written {report.rows_out} + errors {report.errors} -> {report.output}")
+    raise typer.Exit(0 if report.rows_out or not report.rows_in else 1)
 
 
 vocab_app = typer.Typer(help="Build and inspect token vocabularies.", no_args_is_help=True)
@@ -149,11 +182,12 @@ def vocab_build(
     output: Annotated[Path, typer.Option("--output", "-o", help="Vocabulary JSON to write.")],
     base: VocabOption = None,
     fmt: FormatOption = "auto",
+    form: FormOption = "auto",
 ) -> None:
     """Extend a vocabulary (ids unchanged) with every token the inputs produce; report coverage."""
     from symtok.io import build_vocab_from_files
 
-    result = build_vocab_from_files(inputs, fmt=fmt, base=load_vocab(base) if base else None)
+    result = build_vocab_from_files(inputs, fmt=fmt, base=load_vocab(base) if base else None, form=form)
     result.vocab.save(output)
     say(
         f"{result.expressions} expressions, {result.tokens} tokens, {result.distinct} distinct; "
@@ -181,4 +215,5 @@ def register(app: typer.Typer) -> None:
     for command in (tokenize, detokenize, normalize, roundtrip):
         app.command(**EXPR_COMMAND)(command)
     app.command()(encode)
+    app.command()(convert)
     app.add_typer(vocab_app, name="vocab")

@@ -31,9 +31,10 @@ def detokenize(tokens: list[str]) -> Expr:
     return decode(tokens)
 
 
-def tokenize(text: str) -> list[str]:
-    """Parse, normalize and encode an expression: the canonical prefix tokens of ``text``."""
-    return encode(normalize(parse(text)))
+def tokenize(text: str, *, form: str = "auto") -> list[str]:
+    """Parse, normalize and encode an expression (in any form, see :data:`symtok.parse.FORMS`):
+    the canonical prefix tokens of ``text``."""
+    return encode(normalize(parse(text, form=form)))
 
 
 __all__ = [

@@ -18,7 +18,8 @@ MAX_EXPONENT = 1000  # |n| in x^n
 
 _BAD_CHAR = re.compile(r"[^\x20-\x7e\t\r\n]")
 _LONG_INT = re.compile("[0-9]{" + str(MAX_DIGITS + 1) + ",}")
-_EXPONENT = re.compile(r"\^\s*\(?\s*-?\s*([0-9]+)")
+_EXPONENT = re.compile(r"(?:\^|\*\*)\s*\(?\s*-?\s*([0-9]+)")
+MAX_POWER_CHAIN = 32  # a**b**c**... (SymPy's right-associative **) nests without brackets
 _BRACKETS = re.compile(r"[^()]+")
 
 

@@ -8,7 +8,7 @@ from sympy import srepr
 
 from grammar import load_parser
 from symtok.normalize import normalize_indices
-from symtok.parse import is_functional, parse
+from symtok.parse import detect_form, parse
 from symtok.prefix import encode
 from symtok.printer import to_string
 from symtok.vocab import Vocab
@@ -28,12 +28,15 @@ class TokenizationSteps:
     ids: list[int]
 
 
-def tokenization_steps(text: str, vocab: Vocab | None = None) -> TokenizationSteps:
+def tokenization_steps(text: str, vocab: Vocab | None = None, *, form: str = "auto") -> TokenizationSteps:
     """Run the pipeline on ``text`` and keep every intermediate form."""
     vocab = vocab or Vocab.default()
-    expr = parse(text)  # validates first, so the tree below cannot fail
-    grammar = "functional" if is_functional(text) else "marty"
-    tree = load_parser(grammar).parse(text).pretty()
+    expr = parse(text, form=form)  # validates first, so the tree below cannot fail
+    form = detect_form(text) if form == "auto" else form
+    if form == "symba-prefix":  # read by a stack machine, not a Lark grammar
+        tree = f"(the 2022 prefix form is read without a parse tree; the items are)\n{text}"
+    else:
+        tree = load_parser("functional" if form == "functional" else "marty").parse(text).pretty()
     canonical, renaming = normalize_indices(expr)
     tokens = encode(canonical)
     return TokenizationSteps(

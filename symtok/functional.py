@@ -133,3 +133,85 @@ def parse_functional(text: str) -> Expr:
     if isinstance(result, _DiracMatrix):
         raise ParseError("a bare Dirac matrix is not a scalar expression; wrap it in Tr(...)")
     return result
+
+
+def to_functional(expr: Expr) -> str:
+    """``expr`` in the functional notation: sums, products, powers, numbers, symbols and closed Dirac
+    traces (``Tr(gamma_mu, slash(p1), ...)``). The notation names no Dirac index and no index summed
+    against a momentum, so ``parse(to_functional(x))`` equals ``x`` up to the names of those indices
+    (equal after :func:`symtok.normalize`). Spinors, polarisations and colour objects have no
+    functional form and are refused with the object named."""
+    return _write(expr)
+
+
+def _write(expr: Expr) -> str:
+    if expr.is_Add:
+        return "add(" + ", ".join(_write(t) for t in expr.args) + ")"
+    if expr.is_Mul or isinstance(expr, Gamma):
+        return _write_product(list(Mul.make_args(expr)))
+    if expr.is_Pow:
+        if expr.base.has(Gamma, MomentumComponent):
+            raise SymtokError("a power of Dirac matrices has no functional form; expand it first")
+        return f"pow({_write(expr.base)}, {_write(expr.exp)})"
+    if expr is S.ImaginaryUnit:
+        return "i"
+    if expr.is_Integer:
+        return str(expr)
+    if expr.is_Rational:
+        return f"div({expr.p}, {expr.q})"
+    if expr.is_Symbol and not isinstance(expr, Index):
+        if expr.name == "i" or (expr.name.startswith("gamma_") and len(expr.name) > 6):
+            raise SymtokError(f"the symbol {expr.name!r} reads back as something else in the functional form")
+        return expr.name
+    raise SymtokError(
+        f"{type(expr).__name__} has no functional form (it holds numbers, symbols and Dirac traces only); "
+        "use --to marty or prefix-tokens"
+    )
+
+
+def _write_product(factors: list[Expr]) -> str:
+    gammas = [f for f in factors if isinstance(f, Gamma)]
+    momenta = [f for f in factors if isinstance(f, MomentumComponent)]
+    rest = [f for f in factors if not isinstance(f, Gamma | MomentumComponent)]
+    parts = [_write(f) for f in rest]
+    if gammas or momenta:
+        parts.extend(_write_traces(gammas, momenta))
+    return parts[0] if len(parts) == 1 else "mul(" + ", ".join(parts) + ")"
+
+
+def _write_traces(gammas: list[Expr], momenta: list[Expr]) -> list[str]:
+    by_start: dict[Index, Expr] = {}
+    for g in gammas:
+        start = g.args[1]
+        if start in by_start:
+            raise SymtokError("these Dirac matrices do not form closed traces (a Dirac index repeats)")
+        by_start[start] = g
+    slashed = {_raised(m.args[1]): m for m in momenta}
+    used: set[Expr] = set()
+    traces: list[str] = []
+    while by_start:
+        first = next(iter(by_start))
+        items, index = [], first
+        while True:
+            g = by_start.pop(index, None)
+            if g is None:
+                raise SymtokError("these Dirac matrices do not form closed traces (an open Dirac chain)")
+            mu = g.args[0]
+            if mu in slashed and mu not in used:
+                used.add(mu)
+                items.append(f"slash({slashed[mu].args[0].name})")
+            elif not mu.up and mu.name.startswith("\\") and len(mu.name) > 1:
+                items.append(f"gamma_{mu.name[1:]}")
+            else:
+                raise SymtokError(f"the gamma index {mu.name} is neither free (gamma_X) nor summed with a momentum")
+            index = g.args[2]
+            if index == first:
+                break
+        traces.append("Tr(" + ", ".join(items) + ")")
+    if len(used) != len(slashed):
+        raise SymtokError("a momentum component is not contracted with a Dirac matrix of a trace")
+    return traces
+
+
+def _raised(index: Index) -> Index:
+    return Index(index.name, index.kind, True)

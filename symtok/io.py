@@ -5,6 +5,7 @@ batch encoding to Parquet in which every input row is either written or reported
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import logging
@@ -169,11 +170,11 @@ def _read_csv(fh: Iterable[str]) -> Iterator[Row | BadRow]:
         yield Row(number, record[amp_col].strip(), record[sq_col].strip() if sq_col is not None else None)
 
 
-def encode_expression(text: str, vocab: Vocab) -> list[int]:
+def encode_expression(text: str, vocab: Vocab, form: str = "auto") -> list[int]:
     """Token ids of one expression (parse, normalize, encode, look up)."""
     from symtok import tokenize
 
-    return vocab.encode(tokenize(text))
+    return vocab.encode(tokenize(text, form=form))
 
 
 _WORKER_VOCAB: Vocab | None = None
@@ -184,7 +185,7 @@ def _init_worker(tokens: tuple[str, ...]) -> None:
     _WORKER_VOCAB = Vocab(tokens)
 
 
-def encode_row(row: Row | BadRow, vocab: Vocab | None = None) -> dict[str, object] | BadRow:
+def encode_row(row: Row | BadRow, vocab: Vocab | None = None, form: str = "auto") -> dict[str, object] | BadRow:
     """The Parquet record of ``row``, or a BadRow naming the field and the reason it failed."""
     if isinstance(row, BadRow):
         return row
@@ -197,7 +198,7 @@ def encode_row(row: Row | BadRow, vocab: Vocab | None = None) -> dict[str, objec
             record[f"{field}_length"] = None
             continue
         try:
-            ids = encode_expression(text, vocab)
+            ids = encode_expression(text, vocab, form)
         except SymtokError as err:
             return BadRow(row.line, f"{field}: {err}", text[:500])
         except RecursionError:  # guarded against, but never lose a row to it
@@ -247,6 +248,7 @@ def encode_file(
     workers: int = 1,
     vocab: Vocab | None = None,
     progress: bool = False,
+    form: str = "auto",
 ) -> EncodeReport:
     """Encode every row of ``path`` to Parquet at ``output``; failures go to ``<output>.errors.jsonl``.
 
@@ -274,9 +276,10 @@ def encode_file(
             with open(tmp_err, "w", encoding="utf-8") as err_fh:
                 rows = read_rows(path, fmt)
                 if pool is not None:
-                    results: Iterable[dict[str, object] | BadRow] = pool.imap(encode_row, rows, chunksize=32)
+                    work = functools.partial(encode_row, vocab=None, form=form)
+                    results: Iterable[dict[str, object] | BadRow] = pool.imap(work, rows, chunksize=32)
                 else:
-                    results = (encode_row(r, vocab) for r in rows)
+                    results = (encode_row(r, vocab, form) for r in rows)
                 batch: list[dict[str, object]] = []
                 for result in _progress(results, total, progress):
                     rows_in += 1
@@ -322,7 +325,9 @@ class VocabBuildResult:
     errors: int
 
 
-def build_vocab_from_files(paths: Iterable[str], *, fmt: str = "auto", base: Vocab | None = None) -> VocabBuildResult:
+def build_vocab_from_files(
+    paths: Iterable[str], *, fmt: str = "auto", base: Vocab | None = None, form: str = "auto"
+) -> VocabBuildResult:
     """Tokenize every expression of ``paths`` and extend ``base`` (default: core) with unseen tokens."""
     from symtok import tokenize
     from symtok.tokens import INDEX_ESCAPE, SYMBOL_ESCAPE
@@ -340,7 +345,7 @@ def build_vocab_from_files(paths: Iterable[str], *, fmt: str = "auto", base: Voc
                 if text is None:
                     continue
                 try:
-                    streams.append(tokenize(text))
+                    streams.append(tokenize(text, form=form))
                 except (KeyboardInterrupt, MemoryError):
                     raise
                 except Exception:  # SymtokError, or anything unforeseen: counted, never fatal

@@ -1,4 +1,5 @@
-"""Text → SymPy: the MARTY/SYMBA infix form (and the functional form) parsed by Lark into physics objects.
+"""Text → SymPy: the MARTY/SYMBA infix form, SymPy's infix form, the 2022 SYMBA prefix form and the
+functional form, parsed into the same physics objects (Lark for the infix and functional forms).
 
 The inverse is :mod:`symtok.printer`. The transformer is passed into Lark's LALR parser, so no parse
 tree is built and nothing recurses; sums and products are collected flat and built once.
@@ -15,7 +16,7 @@ from lark.exceptions import UnexpectedInput
 from sympy import Add, Expr, Integer, Mul, Pow, S
 
 from grammar import load_parser
-from symtok.diagnostics import MAX_CHARS, check_input, check_result, checked_pow, error_at, lark_error
+from symtok.diagnostics import MAX_CHARS, MAX_POWER_CHAIN, check_input, check_result, checked_pow, error_at, lark_error
 from symtok.errors import ParseError
 from symtok.functional import parse_functional
 from symtok.indices import LORENTZ, Index
@@ -26,9 +27,10 @@ from symtok.objects import (
     Conj,
     MomentumComponent,
 )
+from symtok.symba_prefix import is_symba_prefix, parse_symba_prefix
 from symtok.symbols import symbol_for
 
-_FUNCTIONAL = re.compile(r"\s*[A-Za-z][A-Za-z0-9_]*\s*\(")
+_FUNCTIONAL = re.compile(r"\s*(?!Symbol\(')[A-Za-z][A-Za-z0-9_]*\s*\(")
 
 
 class _Sum(list):
@@ -116,6 +118,15 @@ class MartyTransformer(Transformer):
     def pow_neg(self, base: Any, exp: Any) -> Expr:
         return checked_pow(base, _finish(_negate(exp)))
 
+    def pow_right(self, base: Any, exp: Any) -> Expr:
+        exp = _finish(exp)
+        if _power_chain(exp) >= MAX_POWER_CHAIN:
+            raise ParseError(f"a chain of more than {MAX_POWER_CHAIN} '**' powers without brackets")
+        return checked_pow(base, exp)
+
+    def quoted_symbol(self, token: Token) -> Expr:
+        return symbol_for(token.value[len("Symbol('") : -len("')")])
+
     def conj(self, wavefunction: Any, token: Token) -> Expr:
         return Conj(wavefunction)
 
@@ -171,6 +182,26 @@ class MartyTransformer(Transformer):
         return cls(*args)
 
 
+def _power_chain(exp: Any) -> int:
+    """How many ``**`` levels ``exp`` already nests (through unary minus), at most MAX_POWER_CHAIN."""
+    depth = 0
+    while depth < MAX_POWER_CHAIN:
+        if isinstance(exp, Mul) and len(exp.args) == 2 and exp.args[0] is S.NegativeOne:
+            exp = exp.args[1]
+        if not isinstance(exp, Pow):
+            return depth
+        exp, depth = exp.exp, depth + 1
+    return depth
+
+
+@v_args(inline=True)
+class SympyTransformer(MartyTransformer):
+    """SymPy's infix form: as MARTY's, but ``I`` (SymPy's spelling) is also the imaginary unit."""
+
+    def name(self, token: Token) -> Expr:
+        return S.ImaginaryUnit if token.value in ("i", "I") else symbol_for(token.value)
+
+
 def _check_count(head: Token, name: str, slots: tuple[str, ...], indices: tuple[Token, ...]) -> None:
     if len(indices) != len(slots):
         raise _token_error(head, f"{name} takes {len(slots)} indices ({', '.join(slots)}), got {len(indices)}")
@@ -190,24 +221,46 @@ def _token_error(token: Token, message: str) -> _TokenError:
 
 
 _TRANSFORMER = MartyTransformer()
+_SYMPY_TRANSFORMER = SympyTransformer()
+
+#: The expression forms read by :func:`parse` (``auto`` detects one per expression).
+FORMS = ("marty", "sympy", "symba-prefix", "functional")
+_SYMPY_MARK = re.compile(r"\*\*|\bI\b|Symbol\('")
 
 
-#: What a person should read for each terminal of the grammars in "expected one of".
 def is_functional(text: str) -> bool:
     """True if ``text`` is in the functional notation (it starts with a call such as ``mul(``)."""
     return _FUNCTIONAL.match(text) is not None
 
 
-def parse(text: str, *, max_chars: int = MAX_CHARS) -> Expr:
-    """Parse a MARTY/SYMBA amplitude or squared amplitude (or the functional form) into SymPy.
+def detect_form(text: str) -> str:
+    """The form of one expression: ``functional`` (starts with a call), ``symba-prefix`` (items
+    separated by ``,``/``;`` outside braces), ``sympy`` (``**``, ``I`` or ``Symbol('..')``), else ``marty``.
+    MARTY and SymPy text without those marks read the same under either form."""
+    if is_functional(text):
+        return "functional"
+    if is_symba_prefix(text):
+        return "symba-prefix"
+    return "sympy" if _SYMPY_MARK.search(text) else "marty"
+
+
+def parse(text: str, *, form: str = "auto", max_chars: int = MAX_CHARS) -> Expr:
+    """Parse an amplitude or squared amplitude in any form (``FORMS``; ``auto`` detects it) into SymPy.
 
     Raises ParseError with line, column, a caret excerpt and the expected tokens.
     """
     check_input(text, max_chars)
-    if is_functional(text):
+    if form == "auto":
+        form = detect_form(text)
+    if form == "functional":
         return check_result(parse_functional(text))
+    if form == "symba-prefix":
+        return check_result(parse_symba_prefix(text, _marty_item))
+    if form not in FORMS:
+        raise ParseError(f"unknown expression form {form!r}; expected auto or one of {', '.join(FORMS)}")
+    transformer = _SYMPY_TRANSFORMER if form == "sympy" else _TRANSFORMER
     try:
-        return check_result(_finish(_parse_marty(text)))
+        return check_result(_finish(_parse_infix(text, transformer)))
     except _TokenError as err:
         offset = err.token.start_pos if err.token.start_pos is not None else 0
         raise error_at(text, offset, err.message) from None
@@ -215,13 +268,18 @@ def parse(text: str, *, max_chars: int = MAX_CHARS) -> Expr:
         raise ParseError(str(err)) from None
 
 
-def _parse_marty(text: str) -> Any:
+def _marty_item(text: str) -> Expr:
+    """One item of the semicolon prefix export that is MARTY text itself."""
+    return parse(text, form="marty")
+
+
+def _parse_infix(text: str, transformer: MartyTransformer) -> Any:
     try:
-        return load_parser("marty", _TRANSFORMER, fast=True).parse(text)
+        return load_parser("marty", transformer, fast=True).parse(text)
     except UnexpectedInput:
         pass
     # lark-cython's errors cannot be printed: report from the pure parser, which fails the same way
-    parser = load_parser("marty", _TRANSFORMER)
+    parser = load_parser("marty", transformer)
     try:
         parser.parse(text)
     except UnexpectedInput as err:

@@ -27,12 +27,12 @@ class RoundTrip:
         return self.failure is None
 
 
-def check_roundtrip(text: str, vocab: Vocab | None = None) -> RoundTrip:
+def check_roundtrip(text: str, vocab: Vocab | None = None, *, form: str = "auto") -> RoundTrip:
     """Check parse∘to_string, normalize idempotence and renaming, decode∘encode, encode∘decode and ids."""
     vocab = vocab or Vocab.default()
     try:
-        expr = parse(text)
-        if parse(to_string(expr)) != expr:
+        expr = parse(text, form=form)
+        if parse(to_string(expr), form="marty") != expr:
             return RoundTrip(text, 0, "parse(to_string(x)) != x")
         canonical, renaming = normalize_indices(expr)
         if normalize_indices(canonical)[0] != canonical:
@@ -74,7 +74,7 @@ class RoundTripReport:
         return not self.failures and self.expressions > 0
 
 
-def roundtrip_file(path: str, fmt: str = "auto", vocab: Vocab | None = None) -> RoundTripReport:
+def roundtrip_file(path: str, fmt: str = "auto", vocab: Vocab | None = None, *, form: str = "auto") -> RoundTripReport:
     """Check every expression (amplitudes and squared amplitudes) of a dataset file."""
     vocab = vocab or Vocab.default()
     report = RoundTripReport()
@@ -88,7 +88,7 @@ def roundtrip_file(path: str, fmt: str = "auto", vocab: Vocab | None = None) -> 
             if text is None:
                 continue
             report.expressions += 1
-            result = check_roundtrip(text, vocab)
+            result = check_roundtrip(text, vocab, form=form)
             report.max_tokens = max(report.max_tokens, result.n_tokens)
             if result.ok:
                 report.passed += 1
