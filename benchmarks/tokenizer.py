@@ -1,6 +1,7 @@
 """Tokenizer throughput, side by side: parse, normalize, encode and end to end (rows/s, medians),
 single process and with workers, and symtok.parse against sympy's parse_expr on the same squared
-amplitudes. Prints a table; --plot writes a bar chart.
+amplitudes, and each expression form's reader (MARTY, SymPy infix, 2022 prefix, functional) on the
+same expressions. Prints a table; --plot writes a bar chart.
 
     python benchmarks/tokenizer.py                       # shipped examples, MARTY-style renumbered
     python benchmarks/tokenizer.py --input ../shared/data/symba_qed_raw_dev.txt --plot bench.png
@@ -28,9 +29,11 @@ from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transfo
 
 import symtok
 from grammar import load_parser
+from symtok.convert import write_form
+from symtok.errors import SymtokError
 from symtok.files import data_path
 from symtok.io import Row, encode_file, read_rows
-from symtok.parse import parse_index
+from symtok.parse import FORMS, parse_index
 from symtok.symbols import symbol_for
 from symtok.vocab import Vocab
 
@@ -119,6 +122,25 @@ def bench_set(name: str, rows: list[Row], repeats: int, workers: list[int]) -> l
     return results
 
 
+def bench_forms(name: str, rows: list[Row], repeats: int) -> list[tuple[str, str, float]]:
+    """Each reader on the same expressions written in each form it can hold (rows/s, one core)."""
+    results = []
+    for what, texts in (
+        ("amplitude", [r.amplitude for r in rows]),
+        ("squared amplitude", [r.squared_amplitude for r in rows if r.squared_amplitude]),
+    ):
+        exprs = [symtok.parse(t) for t in texts]
+        for form in FORMS:
+            try:
+                written = [write_form(e, form) for e in exprs]
+            except SymtokError:  # e.g. an amplitude has no SymPy or functional form
+                continue
+            results.append(
+                (name, f"read {what}, {form} form", rate(lambda t, f=form: symtok.parse(t, form=f), written, repeats))
+            )
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--input", action="append", help="SYMBA/CSV file(s) to use instead of the shipped examples")
@@ -145,6 +167,7 @@ def main() -> None:
         mean_len = statistics.mean(len(r.amplitude) for r in rows)
         print(f"# {name}: {len(rows)} rows, mean amplitude length {mean_len:.0f} characters")
         results += bench_set(name, rows, args.repeats, args.workers)
+        results += bench_forms(name, rows, args.repeats)
     width = max(len(s) for _, s, _ in results)
     print(f"\n{'set':<28} {'stage':<{width}} {'rows/s':>10}")
     for name, stage, value in results:

@@ -49,6 +49,17 @@ def _regressor(amplitude, sqrt_s, cos_theta, process, model, exact, file, backen
     raise typer.Exit(0 if done else 1)
 
 
+def _value_text(row) -> str:  # row: amplitudes.learn.squared_predict.SquaredRow
+    if row.value_error is not None:
+        return f"  [no value at the point: {row.value_error}]"
+    if row.prediction is None:
+        return ""
+    text = f"  = {row.prediction:.6g}"
+    if row.exact is not None:
+        text += f" (row's own {row.exact:.6g}, relative difference {100 * (row.rel_error or 0):.2g}%)"
+    return text
+
+
 def _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress) -> None:
     from amplitudes.learn.predict import evaluate_expression
     from amplitudes.learn.squared_predict import predict_squared_one, predict_squared_rows
@@ -70,14 +81,16 @@ def _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, ba
         if value is not None:
             warn(f"at sqrt(s) = {sqrt_s or 10.0} GeV, cos(theta) = {cos_theta or 0.0} (e = g = 1): {value:.12g}")
         return
-    rows = predict_squared_rows(model, file, beam=beam, backend=backend, progress=progress)
-    done = failed = matched = compared = 0
+    point = None if sqrt_s is None and cos_theta is None else (sqrt_s or 10.0, cos_theta or 0.0)
+    rows = predict_squared_rows(model, file, beam=beam, backend=backend, progress=progress, point=point)
+    done = failed = matched = compared = evaluated = 0
     for row in rows:
         if row.error is not None:
             failed += 1
             json_line({"line": row.line, "error": row.error}) if as_json else warn(f"line {row.line}: {row.error}")
             continue
         done += 1
+        evaluated += row.prediction is not None
         if row.equivalent is not None:
             compared += 1
             matched += row.equivalent
@@ -85,8 +98,10 @@ def _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, ba
             json_line({k: v for k, v in asdict(row).items() if v is not None or k in ("exact_match", "equivalent")})
         else:
             verdict = "" if row.equivalent is None else ("  [equivalent]" if row.equivalent else "  [NOT equivalent]")
-            say(f"line {row.line}: {row.squared_amplitude}{verdict if exact else ''}")
+            say(f"line {row.line}: {row.squared_amplitude}{verdict if exact else ''}{_value_text(row)}")
     summary = f"{done + failed} rows: {done} predicted, {failed} errors"
+    if point is not None:
+        summary += f"; {evaluated} evaluated at sqrt(s) = {point[0]} GeV, cos(theta) = {point[1]}"
     if compared:
         summary += f"; {matched}/{compared} numerically equal to the row's own squared amplitude"
     warn(summary)

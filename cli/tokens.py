@@ -163,12 +163,20 @@ def convert(
     form: FormOption = "auto",
     normalized: Annotated[bool, typer.Option("--normalize", help="Rename indices canonically first.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = False,
+    field: Annotated[
+        Literal["both", "amplitude", "squared"],
+        typer.Option(
+            "--field", help="Expressions to convert per row (the others are copied): both | amplitude | squared"
+        ),
+    ] = "both",
 ) -> None:
     """Write every expression of a file in another form, keeping the file's layout; bad rows go to
     OUTPUT.errors.jsonl (stderr for '-') with their reason."""
     from symtok.convert import convert_file
 
-    report = convert_file(input, output, to=to, fmt=fmt, form=form, normalize=normalized, progress=progress)
+    report = convert_file(
+        input, output, to=to, fmt=fmt, form=form, normalize=normalized, progress=progress, field=field
+    )
     warn(f"rows in {report.rows_in} = written {report.rows_out} + errors {report.errors} -> {report.output}")
     raise typer.Exit(0 if report.rows_out or not report.rows_in else 1)
 

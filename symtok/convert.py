@@ -76,9 +76,13 @@ def convert_expression(text: str, to: str, *, form: str = "auto", normalize: boo
     return write_form(expr, to)
 
 
-def _convert_row(row: Row, to: str, form: str, normalize: bool) -> Row | BadRow:
-    fields = {}
-    for name in ("amplitude", "squared_amplitude"):
+#: Which expressions of a row to convert (the others are copied as they are).
+FIELDS = {"both": ("amplitude", "squared_amplitude"), "amplitude": ("amplitude",), "squared": ("squared_amplitude",)}
+
+
+def _convert_row(row: Row, to: str, form: str, normalize: bool, field: str) -> Row | BadRow:
+    fields = {"amplitude": row.amplitude, "squared_amplitude": row.squared_amplitude}
+    for name in FIELDS[field]:
         text = getattr(row, name)
         if text is None:
             continue
@@ -92,7 +96,7 @@ def _convert_row(row: Row, to: str, form: str, normalize: bool) -> Row | BadRow:
             raise
         except Exception as err:  # a batch never loses a row: anything else is that row's error, typed
             return BadRow(row.line, f"{name}: {type(err).__name__}: {err}", text[:500])
-    return Row(row.line, fields["amplitude"], fields.get("squared_amplitude"), row.process, row.diagram)
+    return Row(row.line, fields["amplitude"] or "", fields["squared_amplitude"], row.process, row.diagram)
 
 
 class _Writer:
@@ -135,12 +139,17 @@ def convert_file(
     form: str = "auto",
     normalize: bool = False,
     progress: bool = False,
+    field: str = "both",
 ) -> ConvertReport:
     """Convert every expression of ``path`` ('-' = stdin) to form ``to``, written to ``output`` ('-' =
-    stdout) in the input's layout. Rows that fail go to ``<output>.errors.jsonl`` (stderr for '-') with
-    their reason; both files are written atomically."""
+    stdout) in the input's layout. ``field`` (both | amplitude | squared) picks the expressions of each
+    row to convert; the others are copied unchanged (amplitudes have no SymPy form, so ``--to sympy``
+    on SYMBA rows wants ``squared``). Rows that fail go to ``<output>.errors.jsonl`` (stderr for '-')
+    with their reason; both files are written atomically."""
     if to not in TARGETS:
         raise SymtokError(f"unknown target form {to!r}; expected one of {', '.join(TARGETS)}")
+    if field not in FIELDS:
+        raise SymtokError(f"unknown field {field!r}; expected one of {', '.join(FIELDS)}")
     output = str(output)
     layout = detect_format(path) if fmt == "auto" else fmt
     errors_path = "-" if output == "-" else f"{output}.errors.jsonl"
@@ -151,7 +160,7 @@ def convert_file(
         writer = _Writer(out_fh, layout)
         for row in progress_bar(read_rows(path, layout), total=total, enabled=progress, desc="convert"):
             rows_in += 1
-            result = row if isinstance(row, BadRow) else _convert_row(row, to, form, normalize)
+            result = row if isinstance(row, BadRow) else _convert_row(row, to, form, normalize, field)
             if isinstance(result, BadRow):
                 n_errors += 1
                 err_fh.write(json.dumps(asdict(result)) + "\n")

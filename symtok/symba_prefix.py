@@ -51,6 +51,7 @@ _INDEX = re.compile(r"\+?%?\\?[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*\Z")
 _MOMENTUM = re.compile(r"\((p_[0-9]+)\)(?:_([uv]))?\Z")
 _CONJ = "^(*)"
 _SPINORS = {("u", 2): SpinorU, ("v", 2): SpinorV, ("u", 3): ColouredSpinorU, ("v", 3): ColouredSpinorV}
+_BRACED = re.compile(r"\{[^{}]*\}")
 _PREFIX_START = re.compile(r"\s*(?:Prod|Sum|Pow)\s*[,;]")
 
 
@@ -59,7 +60,10 @@ def is_symba_prefix(text: str) -> bool:
     (MARTY text has commas only inside ``{...}``); the functional form is told apart by the caller."""
     if "," not in text and ";" not in text:
         return False
-    return _PREFIX_START.match(text) is not None or _separator(text) is not None
+    if _PREFIX_START.match(text):
+        return True
+    outside = _BRACED.sub("", text)
+    return "," in outside or ";" in outside
 
 
 def _separator(text: str) -> str | None:

@@ -75,6 +75,12 @@ class SquaredRow:
     exact_match: bool | None = None
     equivalent: bool | None = None
     error: str | None = None
+    #: at a point (``point=``): the predicted expression's value, the row's own, their relative
+    #: difference, or why the row has no value there (below threshold, unknown particle, ...)
+    prediction: float | None = None
+    exact: float | None = None
+    rel_error: float | None = None
+    value_error: str | None = None
 
 
 def predict_squared_rows(
@@ -85,10 +91,17 @@ def predict_squared_rows(
     batch_size: int = 32,
     backend: str = "torch",
     progress: bool = False,
+    point: tuple[float, float] | None = None,
 ) -> list[SquaredRow]:
     """Predict every row of a file (SYMBA rows, ``amp,sqamp`` CSV or one amplitude per line); a row
-    that fails gets its error, the others their prediction; in = out."""
+    that fails gets its error, the others their prediction; in = out. With ``point`` (√s in GeV,
+    cos θ) each prediction is also evaluated there, and the row's own squared amplitude too; a row
+    that cannot be evaluated there keeps its prediction and gets ``value_error``."""
+    from amplitudes.learn.predict import check_point
     from symtok.equivalence import equivalent
+
+    if point is not None:
+        check_point(*point)  # a bad point is the caller's error, before any work
 
     rows = list(read_rows(path))
     good = [r for r in rows if isinstance(r, Row)]
@@ -122,8 +135,30 @@ def predict_squared_rows(
                 continue
             exact = list(p.tokens or ()) == truth
             same = exact or equivalent(symtok.detokenize(list(p.tokens or ())), symtok.detokenize(truth))
-        out.append(SquaredRow(row.line, p.text, exact, same))
+        result = SquaredRow(row.line, p.text, exact, same)
+        out.append(result if point is None else _at_point(result, row, point))
     return out
+
+
+def _at_point(result: SquaredRow, row: Row, point: tuple[float, float]) -> SquaredRow:
+    """``result`` with its value at ``point`` (and the row's own value and the relative difference)."""
+    from dataclasses import replace
+
+    from amplitudes.learn.predict import evaluate_expression
+
+    try:
+        value = evaluate_expression(row.amplitude, result.squared_amplitude or "", *point)
+        own = (
+            None if row.squared_amplitude is None else evaluate_expression(row.amplitude, row.squared_amplitude, *point)
+        )
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except SymtokError as err:
+        return replace(result, value_error=str(err).splitlines()[0])
+    except Exception as err:  # one row's failure, typed; the batch goes on
+        return replace(result, value_error=f"{type(err).__name__}: {err}")
+    rel = None if own is None else abs(value - own) / max(abs(own), 1e-300)
+    return replace(result, prediction=value, exact=own, rel_error=rel)
 
 
 @dataclass(frozen=True)

@@ -135,3 +135,34 @@ def test_bad_input_to_roundtrip_and_a_point_out_of_range_exit_2():
     for option, value in (("--sqrt-s", "1e308"), ("--sqrt-s", "nan"), ("--cos-theta", "1.5")):
         result = run("predict", "--model", str(default_model_dir()), "--process", "e+ e- > mu+ mu-", option, value)
         assert result.exit_code == 2 and "error:" in result.stderr, (option, value, result.output)
+
+
+PREFIX_2022 = (
+    "Prod,-1,Prod,i,Prod,e,Prod,gamma,alpha_2,alpha_0,alpha_1,Prod,A^(*),i_2,alpha_2,(p_3),"
+    "Prod,mu,i_0,alpha_1,(p_1)_u,mu^(*),i_1,alpha_0,(p_2)_u"
+)
+
+
+def test_every_symba_form_tokenizes_and_converts(tmp_path):
+    from symtok import parse
+
+    sympy_text = "-4*e**2*(2*m_mu**2 - s_12)"
+    assert run("tokenize", "--", sympy_text).stdout.split() == tokenize(sympy_text)
+    assert run("tokenize", PREFIX_2022).stdout.split() == tokenize(PREFIX_2022)
+    forced = run("tokenize", "--form", "marty", PREFIX_2022)
+    assert forced.exit_code == 2 and forced.stderr.startswith("error: line 1, column 5")
+    src = tmp_path / "mixed.txt"
+    src.write_text(f"{sympy_text}\n{PREFIX_2022}\nProd,e\n")
+    result = run("convert", str(src), "--to", "marty")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert [parse(line) for line in lines] == [parse(sympy_text), parse(PREFIX_2022)]
+    assert "rows in 3 = written 2 + errors 1" in result.stderr
+    assert '"line": 3' in result.stderr  # the bad row, as a JSON line, when writing to stdout
+    out = tmp_path / "out.txt"
+    assert run("convert", str(src), "--to", "sympy", "-o", str(out)).exit_code == 0
+    assert len((tmp_path / "out.txt.errors.jsonl").read_text().splitlines()) == 2
+    assert run("convert", str(tmp_path / "missing.txt"), "--to", "sympy").exit_code == 2
+    bad = tmp_path / "bad.txt"
+    bad.write_text("Prod,e\n")
+    assert run("convert", str(bad), "--to", "marty").exit_code == 1

@@ -176,3 +176,29 @@ def test_exact_compares_with_the_generator(trained, capsys):
     renamed = to_string(normalize(parse(first.amplitude)))  # another naming of the same diagram
     assert renamed != first.amplitude
     assert tokenize(generator_squared(renamed)) == tokenize(first.squared_amplitude)
+
+
+def test_predict_rows_at_a_point_never_stop_on_a_row(trained, tmp_path):
+    """Rows below threshold at the point keep their prediction and get value_error; the others get
+    the prediction's value, the row's own value and the relative difference, computed independently."""
+    from amplitudes.learn.predict import evaluate_expression
+    from symtok.files import data_path
+
+    out, _ = trained
+    text = data_path("examples", "qed_rows.txt").read_text()
+    first = text.splitlines()[0]
+    top_pair = first.replace("mu_", "tt_").replace("m_mu", "m_tt").replace("mu(", "tt(")  # e+ e- > top pair
+    path = tmp_path / "rows.txt"
+    path.write_text(text + top_pair + "\n")
+    rows_in = [r for r in read_rows(str(path)) if isinstance(r, Row)]
+    sqrt_s = 3.0  # above the muon-pair threshold, below the top pair's
+    rows = predict_squared_rows(out / "model", str(path), point=(sqrt_s, 0.3))
+    assert len(rows) == len(rows_in)
+    below = [r for r in rows if r.value_error]
+    assert below and all("threshold" in r.value_error and r.squared_amplitude for r in below)
+    valued = [r for r in rows if r.prediction is not None]
+    assert valued and len(valued) + len(below) == len(rows)
+    for r in valued:
+        src = next(x for x in rows_in if x.line == r.line)
+        own = evaluate_expression(src.amplitude, src.squared_amplitude, sqrt_s, 0.3)
+        assert r.exact == own and r.rel_error == pytest.approx(abs(r.prediction - own) / abs(own))
