@@ -130,8 +130,8 @@ def test_ddp_on_two_cpu_processes_matches_one_process(tmp_path):
     ]
     result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     if result.returncode != 0 and "terminate called without an active exception" in result.stderr:
-        # gloo's threads can abort a rank at interpreter exit, after the work (seen once in ~20 CI runs,
-        # torch 2.13 CPU): run it again once; any other failure, or a second one, fails the test
+        # gloo's threads can abort a rank at interpreter exit, after the work (seen in one CI run,
+        # 2026-11-25, torch 2.13 CPU): run it again once; any other failure, or a second one, fails the test
         result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     ddp = load_file(str(out))
