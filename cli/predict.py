@@ -128,11 +128,22 @@ def predict(
     ] = "torch",
     as_json: Annotated[bool, typer.Option("--json")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = False,
+    method: Annotated[
+        Literal["expression", "regression"],
+        typer.Option(
+            "--method",
+            help="expression: predict the squared amplitude, evaluate it at the point | "
+            "regression: the numeric |M|^2 surrogate (default model: amplitude-default)",
+        ),
+    ] = "expression",
 ) -> None:
     """Predict the squared amplitude of an amplitude (with --sqrt-s/--cos-theta also its value)."""
     from amplitudes.learn.predict import model_kind_of
 
-    if model is not None and model_kind_of(model) == "amplitude-regressor":
+    regressor = model is not None and model_kind_of(model) == "amplitude-regressor"
+    if method == "regression" and model is not None and not regressor:
+        raise typer.BadParameter(f"--method regression needs an amplitude-regressor model; {model} is not one")
+    if regressor or method == "regression":
         _regressor(amplitude, sqrt_s, cos_theta, process, model, exact, file, backend, as_json)
         return
     _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress)

@@ -13,18 +13,17 @@ import numpy as np
 from sympy import Expr
 
 from amplitudes.learn.features import kinematic_features, reference_energy
-from amplitudes.physics.particles import MARTY_FIELD, PARTICLES, particle
+from amplitudes.physics.particles import particle, particle_of_field
 from amplitudes.physics.process import Process
 from symtok import parse, tokenize
 from symtok.errors import SymtokError
 from symtok.files import data_path
 from symtok.io import BadRow, read_rows
-from symtok.objects import ColouredSpinorU, SpinorU, WaveFunction
+from symtok.objects import ColouredSpinorU, ColouredSpinorV, SpinorV, WaveFunction
 from symtok.onnx_runtime import OnnxModel
 from symtok.vocab import Vocab
 
 DEFAULT_MODEL = "amplitude-default"
-_BY_FIELD = {f: pdg for pdg, f in MARTY_FIELD.items()}
 
 
 def default_model_dir() -> Path:
@@ -65,16 +64,14 @@ def onnx_predict_log10(model: OnnxModel, sequences: list[list[int]], kin: np.nda
 
 def process_of_amplitude(expr: Expr) -> Process:
     """The 2→2 process an amplitude describes, from its external wave functions: p_1, p_2 incoming,
-    p_3, p_4 outgoing; u-type spinors are particles, v-type antiparticles."""
+    p_3, p_4 outgoing; u-type spinors are particles, v-type antiparticles. A spinor with a colour
+    index is a quark, so a coloured ``t`` is the top (QCD files) and an uncoloured one the tau."""
     legs: dict[int, str] = {}
     for wf in expr.atoms(WaveFunction):
         number = int(wf.momentum.name.split("_")[1])
-        pdg = _BY_FIELD.get(wf.field.name)
-        if pdg is None:
-            raise SymtokError(f"unknown field {wf.field.name!r} in the amplitude")
-        base = next(p for p in PARTICLES.values() if p.pdg == pdg)
-        anti = base.is_fermion and not isinstance(wf, (SpinorU, ColouredSpinorU))
-        legs[number] = base.antiparticle if anti else base.name
+        coloured = isinstance(wf, (ColouredSpinorU, ColouredSpinorV))
+        anti = isinstance(wf, (SpinorV, ColouredSpinorV))
+        legs[number] = particle_of_field(wf.field.name, anti=anti, theory="qcd" if coloured else "qed")
     if sorted(legs) != [1, 2, 3, 4]:
         raise SymtokError(
             f"an amplitude of a 2 -> 2 process needs wave functions with p_1 ... p_4; found {sorted(legs)}"

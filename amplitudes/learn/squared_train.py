@@ -32,19 +32,23 @@ def publish(
     metrics: dict[str, Any],
     extra_config: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a training run's final model (no optimizer state) with its metrics as a model directory."""
+    """Write a training run's final model (no optimizer state) with its metrics as a model directory,
+    and its ONNX graphs beside it (``--backend onnx`` works on every published model)."""
+    from amplitudes.learn.onnx_export import export_squared
     from symtok.nn.checkpoint import save_checkpoint
 
     model, ckpt = load_model(run_dir, KIND)
     vocab_path = ckpt.path / "vocab.json"
     config = {k: v for k, v in ckpt.config.items() if k not in ("format", "version")}
-    return save_checkpoint(
+    out = save_checkpoint(
         model_dir,
         model,
         {**config, **(extra_config or {})},
         metrics=metrics,
         vocab_json=vocab_path.read_text(encoding="utf-8") if vocab_path.exists() else None,
     )
+    export_squared(out, out)
+    return out
 
 
 @dataclass

@@ -29,6 +29,7 @@ from amplitudes.learn.model import (
     regression_loss,
     with_attention,
 )
+from amplitudes.learn.onnx_export import export_regressor
 from symtok import tokenize
 from symtok.config import Config
 from symtok.errors import SymtokError
@@ -269,6 +270,7 @@ def train_preset(
     if tmp.exists():
         shutil.rmtree(tmp)
     save_checkpoint(tmp, model, checkpoint_config, metrics=metrics, vocab_json=vocab.to_json())
+    export_regressor(tmp, tmp / "model.onnx")  # shipped with its ONNX graph: --backend onnx works as is
     write_plots(tmp, dataset, predictions, "default model, all splits")
     if out.exists():
         shutil.rmtree(out)

@@ -11,6 +11,7 @@ import numpy as np
 from sympy import Symbol, lambdify
 
 from amplitudes.physics.numeric import Couplings, me2_numeric_at
+from amplitudes.physics.particles import marty_field
 from amplitudes.physics.phase_space import invariants, momenta
 from amplitudes.physics.process import Process, process_masses
 from amplitudes.physics.squared import SquaredAmplitude, squared_amplitude
@@ -57,10 +58,15 @@ def me2(
 
 
 def point_values(process: Process, inv: dict[str, float], *, e: float = 1.0, g: float = 1.0) -> dict[str, float]:
-    """Numbers for every symbol an expression of this process can contain."""
+    """Numbers for every symbol an expression of this process can contain. A quark's mass is also
+    given under its QCD files' spelling (the top is ``m_t`` there, ``m_tt`` in QED files) unless a
+    QED spelling of another leg already means something else (``m_t`` is the tau's in QED files)."""
     values = {k: v for k, v in inv.items() if k.startswith("s_")}
     for p in process.legs:
         values[symbol_for(f"m_{p.field}").name] = p.mass
+    for p in process.legs:
+        if abs(p.colour) == 3:
+            values.setdefault(f"m_{marty_field(p.pdg, 'qcd')}", p.mass)
     values.update({"e": e, "g": g, "reg_prop": 0.0})
     return values
 

@@ -166,3 +166,13 @@ def test_every_symba_form_tokenizes_and_converts(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_text("Prod,e\n")
     assert run("convert", str(bad), "--to", "marty").exit_code == 1
+
+
+def test_predict_method_regression_uses_the_surrogate():
+    from symtok.files import data_path
+
+    result = run("predict", "--method", "regression", "--process", "e+ e- > mu+ mu-", "--sqrt-s", "9", "--exact")
+    assert result.exit_code == 0 and "predicted |M|^2 = " in result.stdout and "relative error" in result.stdout
+    squared = str(data_path("models", "squared-symba2025"))
+    bad = run("predict", "--method", "regression", "--model", squared, "--process", "e+ e- > mu+ mu-")
+    assert bad.exit_code == 2 and "needs an amplitude-regressor model" in bad.stderr

@@ -117,3 +117,23 @@ def test_export_command_and_predict_backend_onnx(tmp_path):
     torch_result = json.loads(runner.invoke(app, args).stdout)
     onnx_result = json.loads(runner.invoke(app, [*args, "--backend", "onnx"]).stdout)
     assert onnx_result["prediction"] == pytest.approx(torch_result["prediction"], rel=1e-3)
+
+
+def test_the_shipped_models_onnx_graphs_match_their_weights():
+    """Every shipped model ships its ONNX graphs, and they compute what its weights compute."""
+    from amplitudes.learn.predict import predict
+    from amplitudes.learn.squared_predict import predict_texts
+    from symtok.files import data_path
+    from symtok.io import read_rows
+
+    regressor = data_path("models", "amplitude-default")
+    for process, sqrt_s, cos_theta in (("e+ e- > mu+ mu-", 9.0, -0.3), ("e- mu- > e- mu-", 30.0, 0.5)):
+        torch_value = predict(sqrt_s, cos_theta, process=process, model_dir=regressor).prediction
+        onnx_value = predict(sqrt_s, cos_theta, process=process, model_dir=regressor, backend="onnx").prediction
+        assert onnx_value == pytest.approx(torch_value, rel=1e-4)
+    amplitudes = [r.amplitude for r in read_rows(str(data_path("examples", "qed_rows.txt")))]
+    squared = data_path("models", "squared-symba2025")
+    torch_out = predict_texts(squared, amplitudes)
+    onnx_out = predict_texts(squared, amplitudes, backend="onnx")
+    assert [p.tokens for p in onnx_out] == [p.tokens for p in torch_out]
+    assert all(p.text for p in torch_out)

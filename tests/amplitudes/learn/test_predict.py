@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from amplitudes.generate import generate
 from amplitudes.learn.predict import default_model_dir, predict_file
 from cli.main import run
+from symtok.errors import SymtokError
 
 
 def _mixed_file(tmp_path):
@@ -39,3 +42,24 @@ def test_the_cli_goes_on_and_counts(tmp_path, capsys):
     assert code == 0
     assert len(lines) == n and all('"line"' in line for line in lines)
     assert f"{n} rows:" in captured.err
+
+
+def test_a_coloured_t_is_the_top_and_an_uncoloured_t_the_tau():
+    from amplitudes.learn.predict import evaluate_expression, process_of_amplitude
+    from amplitudes.physics.particles import particle
+    from symtok import parse
+
+    qcd = (
+        "g^2*gamma_{+%\\sigma_1,%a_1,%b_1}*gamma_{%\\sigma_1,%a_2,%b_2}*u_{i_1,%A_1,%b_1}(p_1)_u"
+        "*u_{i_2,%A_1,%a_1}(p_2)_v^(*)*t_{i_3,%B_1,%a_2}(p_3)_u^(*)*t_{i_4,%B_1,%b_2}(p_4)_v/s_12"
+    )
+    qed = qcd.replace(",%A_1", "").replace(",%B_1", "").replace("g^2", "e^2")
+    assert str(process_of_amplitude(parse(qcd))) == "u u~ > t t~"
+    assert str(process_of_amplitude(parse(qed))) == "u u~ > ta- ta+"
+    top = particle("t")
+    # the top's mass is m_t in QCD files: evaluated with the top's mass, independently of the reader
+    below, above = 2 * top.mass * 0.99, 2 * top.mass * 1.5
+    with pytest.raises(SymtokError, match="threshold"):
+        evaluate_expression(qcd, "m_t^2*g^4", below, 0.3)
+    assert evaluate_expression(qcd, "m_t^2*g^4", above, 0.3) == pytest.approx(top.mass**2)
+    assert evaluate_expression(qed, "m_t^2*e^4", above, 0.3) == pytest.approx(particle("ta-").mass ** 2)

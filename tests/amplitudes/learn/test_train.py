@@ -142,11 +142,16 @@ def test_preset_writes_a_complete_model(smoke_model):
         "checksums.json",
         "config.json",
         "metrics.json",
+        "model.onnx",
         "model.safetensors",
         "parity.png",
+        "preprocess.json",
         "residuals.png",
         "vocab.json",
     ]
+    torch_value = predict(30.0, 0.4, process="e+ e- > mu+ mu-", model_dir=smoke_model).prediction
+    onnx_value = predict(30.0, 0.4, process="e+ e- > mu+ mu-", model_dir=smoke_model, backend="onnx").prediction
+    assert onnx_value == pytest.approx(torch_value, rel=1e-4)  # the graph written by training matches
     metrics = json.loads((smoke_model / "metrics.json").read_text())
     assert metrics["splits"]["train"] and metrics["splits"]["test"]
     assert not set(metrics["splits"]["train"]) & set(metrics["splits"]["test"])
