@@ -70,6 +70,8 @@ class _Canonicaliser:
         self.tree = tree
         self.index_keys = keys
         self.leaves = 0
+        self.best: tuple[Any, dict[IndexKey, int]] | None = None
+        self.parent: dict[IndexKey, IndexKey] = {}
 
     def node_key(self, node: list[Any], colours: dict[IndexKey, int], memo: dict[int, Any]) -> Any:
         tag = node[0]
@@ -122,8 +124,13 @@ class _Canonicaliser:
                 return colours
             classes = rank + 1
 
-    def search(self, colours: dict[IndexKey, int]) -> tuple[Any, dict[IndexKey, int]] | None:
-        """Best (smallest canonical key) discrete colouring reachable by individualisation."""
+    def search(self, colours: dict[IndexKey, int], depth: int = 0) -> tuple[Any, dict[IndexKey, int]] | None:
+        """Best (smallest canonical key) discrete colouring reachable by individualisation.
+
+        Two leaves with the same key reveal an automorphism of the expression (the index of colour c in
+        one goes to the index of colour c in the other). At the first level, a candidate in the orbit
+        of one already explored, under the automorphisms found so far, would give the same leaves and is
+        skipped (nauty's orbit pruning): a trace of n identical matrices costs a few branches, not n."""
         colours = self.refine(colours)
         cells: dict[int, list[IndexKey]] = {}
         for k, c in colours.items():
@@ -131,18 +138,44 @@ class _Canonicaliser:
         tied = [cell for c, cell in sorted(cells.items()) if len(cell) > 1]
         if not tied:
             self.leaves += 1
-            return self.node_key(self.tree, colours, {}), colours
+            key = self.node_key(self.tree, colours, {})
+            if self.best is not None and key == self.best[0]:
+                self._automorphism(colours, self.best[1])
+            elif self.best is None or key < self.best[0]:
+                self.best = (key, colours)
+            return key, colours
         best = None
+        explored: list[IndexKey] = []
         for chosen in tied[0]:
             if self.leaves >= MAX_LEAVES and best is not None:
                 log.warning("normalize: %d symmetric branches explored; result may depend on names", self.leaves)
                 break
+            if depth == 0 and any(self._orbit(chosen) == self._orbit(e) for e in explored):
+                continue
+            explored.append(chosen)
             split = {k: 2 * c + 1 for k, c in colours.items()}
             split[chosen] -= 1
-            found = self.search(split)
+            found = self.search(split, depth + 1)
             if found is not None and (best is None or found[0] < best[0]):
                 best = found
         return best
+
+    def _automorphism(self, a: dict[IndexKey, int], b: dict[IndexKey, int]) -> None:
+        """Join the orbits of an automorphism: the index of colour c in ``a`` ↔ that of colour c in ``b``."""
+        by_colour = {c: k for k, c in b.items()}
+        for k, c in a.items():
+            root_a, root_b = self._orbit(k), self._orbit(by_colour[c])
+            if root_a != root_b:
+                self.parent[root_a] = root_b
+
+    def _orbit(self, k: IndexKey) -> IndexKey:
+        """Union-find representative of ``k``'s orbit under the automorphisms found so far."""
+        root = k
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while k != root:  # path compression
+            self.parent[k], k = root, self.parent[k]
+        return root
 
     def first_appearance(self, colours: dict[IndexKey, int]) -> list[IndexKey]:
         """Indices in order of first appearance, children visited in structural-key order."""
