@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from cli import squared
+from cli.options import DeviceOption, PrecisionOption, on_device
 from cli.render import EXPR_COMMAND, json_line, out, say, warn
 
 Theory = Literal["qed", "qcd"]
@@ -150,12 +151,15 @@ def amplitudes_train(
     ),
     preset: Annotated[PresetName, typer.Option(help="default | study | smoke")] = "default",
     progress: Progress = True,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """Generate data, pretrain (JEPA), fine-tune and evaluate the squared-amplitude regressor."""
     from amplitudes.learn.evaluate import table
     from amplitudes.learn.train import train_preset
 
-    report = train_preset(preset, output, progress=progress)
+    with on_device(device, precision):
+        report = train_preset(preset, output, progress=progress)
     say(table(report.evaluations))
     say(f"model written to {report.model_dir} in {report.seconds:.0f} s")
 
@@ -175,19 +179,22 @@ def amplitudes_pretrain(
         float, typer.Option("--jepa-start-frac", min=0.0, max=1.0, help="span loss from this fraction of training")
     ] = 0.0,
     progress: Progress = True,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """JEPA pretraining (subtree masking) of the Encoder on token sequences, without labels."""
     from amplitudes.learn.train import pretrain_file
 
-    n, ckpt = pretrain_file(
-        data,
-        output,
-        preset_name=preset,
-        steps=steps,
-        jepa_lambda=jepa_lambda,
-        jepa_start_frac=jepa_start_frac,
-        progress=progress,
-    )
+    with on_device(device, precision):
+        n, ckpt = pretrain_file(
+            data,
+            output,
+            preset_name=preset,
+            steps=steps,
+            jepa_lambda=jepa_lambda,
+            jepa_start_frac=jepa_start_frac,
+            progress=progress,
+        )
     say(f"{n} sequences; encoder checkpoint at {ckpt}")
 
 
@@ -205,21 +212,24 @@ def amplitudes_finetune(
     preset: Annotated[PresetName, typer.Option(help="model shape, points and steps from this preset")] = "default",
     steps: Annotated[int | None, typer.Option(min=1, help="override the preset's fine-tuning steps")] = None,
     progress: Progress = True,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """Fine-tune the regressor (Encoder + kinematics + head) on log10 |M|^2; report the evaluation."""
     from amplitudes.learn.evaluate import table
     from amplitudes.learn.train import finetune_file
 
-    evaluation = finetune_file(
-        data,
-        output,
-        pretrained=pretrained,
-        label_fraction=label_fraction,
-        attention=attention,
-        preset_name=preset,
-        steps=steps,
-        progress=progress,
-    )
+    with on_device(device, precision):
+        evaluation = finetune_file(
+            data,
+            output,
+            pretrained=pretrained,
+            label_fraction=label_fraction,
+            attention=attention,
+            preset_name=preset,
+            steps=steps,
+            progress=progress,
+        )
     say(table([evaluation]))
 
 
@@ -227,12 +237,15 @@ def amplitudes_finetune(
 def amplitudes_study(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory for runs, study.json and study.md.")],
     preset: Annotated[PresetName, typer.Option(help="default | study | smoke")] = "default",
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """Label efficiency and baselines in one run: pretrained vs scratch (10%, 100%), softmax, gradient boosting."""
     from amplitudes.learn.evaluate import table
     from amplitudes.learn.study import study
 
-    say(table(study(preset, output)))
+    with on_device(device, precision):
+        say(table(study(preset, output)))
 
 
 @app.command("evaluate")

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from cli.options import DeviceOption, PrecisionOption, on_device
 from cli.render import say
 
 app = typer.Typer(
@@ -60,14 +61,17 @@ def jets_pretrain(
     pid: Pid = False,
     max_constituents: MaxConstituents = 128,
     seed: Annotated[int, typer.Option()] = 0,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """Jet JEPA on the training split: whole C/A subjets are the targets, their axes the predictor's hints."""
     from jets.io import read_jets
     from jets.train import pretrain_file
 
-    n, ckpt = pretrain_file(
-        read_jets(data), output, steps=steps, lr=lr, pid=pid, max_constituents=max_constituents, seed=seed
-    )
+    with on_device(device, precision):
+        n, ckpt = pretrain_file(
+            read_jets(data), output, steps=steps, lr=lr, pid=pid, max_constituents=max_constituents, seed=seed
+        )
     say(f"{n} jets; jet JEPA checkpoint at {ckpt} (use with `symtok jets finetune --pretrained`)")
 
 
@@ -87,22 +91,25 @@ def jets_finetune(
         typer.Option(help="jet JEPA checkpoint (`symtok jets pretrain`); the tagger takes its configuration"),
     ] = None,
     seed: Annotated[int, typer.Option()] = 0,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """Train the Encoder tagger on 75% of the jets (a seeded fraction of them); test metrics on the rest."""
     from jets.io import read_jets
     from jets.train import finetune_tagger
 
-    result = finetune_tagger(
-        read_jets(data),
-        output,
-        label_fraction=label_fraction,
-        steps=steps,
-        attention=attention,
-        pid=pid,
-        max_constituents=max_constituents,
-        pretrained=pretrained,
-        seed=seed,
-    )
+    with on_device(device, precision):
+        result = finetune_tagger(
+            read_jets(data),
+            output,
+            label_fraction=label_fraction,
+            steps=steps,
+            attention=attention,
+            pid=pid,
+            max_constituents=max_constituents,
+            pretrained=pretrained,
+            seed=seed,
+        )
     say(f"test: {_summary(result.metrics)} -> {output}")
 
 
@@ -149,6 +156,8 @@ def jets_report(
     lr: Annotated[float, typer.Option(min=0.0, help="fine-tuning learning rate")] = 2e-3,
     pid: Pid = False,
     max_constituents: MaxConstituents = 128,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """Observables, Deep Sets, Encoder from scratch and JEPA-pretrained at 10% and 100% labels, over seeds."""
     from jets.features import FeatureConfig
@@ -157,16 +166,17 @@ def jets_report(
     from jets.report import run_report, table
 
     jets = read_jets(data)
-    report = run_report(
-        jets,
-        output,
-        config=TaggerConfig(features=FeatureConfig(max_constituents=max_constituents, use_pid=pid)),
-        seeds=seeds,
-        steps=steps,
-        pretrain_steps=pretrain_steps,
-        pretrain_lr=pretrain_lr,
-        lr=lr,
-        progress=True,
-    )
+    with on_device(device, precision):
+        report = run_report(
+            jets,
+            output,
+            config=TaggerConfig(features=FeatureConfig(max_constituents=max_constituents, use_pid=pid)),
+            seeds=seeds,
+            steps=steps,
+            pretrain_steps=pretrain_steps,
+            pretrain_lr=pretrain_lr,
+            lr=lr,
+            progress=True,
+        )
     say(table(report["summary"]))
     say(f"{report['train_jets']} training and {report['test_jets']} test jets, {report['seconds']:.0f} s -> {output}")

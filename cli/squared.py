@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from cli.options import DeviceOption, PrecisionOption, on_device
 from cli.render import out, say
 
 app = typer.Typer(
@@ -54,6 +55,8 @@ def squared_train(
     seed: Annotated[int | None, typer.Option(help="seeds the model and the data order")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue output/run from its last checkpoint")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """Train the encoder-decoder (shared Encoder, causal decoder) on amplitude -> squared amplitude."""
     from amplitudes.learn.squared_train import configure, train_squared_file
@@ -67,9 +70,10 @@ def squared_train(
         progress=progress,
         source_order=source_order,
     )
-    report = train_squared_file(
-        data, output, cfg, valid_path=valid, pretrained=pretrained, init_from=init, resume=resume
-    )
+    with on_device(device, precision):
+        report = train_squared_file(
+            data, output, cfg, valid_path=valid, pretrained=pretrained, init_from=init, resume=resume
+        )
     say(
         f"{report.pairs} training rows ({report.errors} unreadable, see {output / 'errors.jsonl'}) in {report.seconds:.0f} s"
     )
@@ -113,11 +117,14 @@ def squared_pretrain(
     config: Annotated[Path | None, typer.Option(help="SquaredConfig JSON: the encoder to pretrain")] = None,
     steps: Annotated[int, typer.Option(min=1)] = 1000,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """LM-JEPA pretraining (subtree targets) of the squared model's encoder on unlabelled amplitudes."""
     from amplitudes.learn.squared_train import configure, pretrain_squared_file
 
-    n, checkpoint = pretrain_squared_file(data, output, configure(config, progress=progress), steps=steps)
+    with on_device(device, precision):
+        n, checkpoint = pretrain_squared_file(data, output, configure(config, progress=progress), steps=steps)
     say(f"{n} distinct amplitudes; encoder checkpoint at {checkpoint} (use: squared train --pretrained {output})")
 
 
@@ -133,6 +140,8 @@ def squared_train_generated(
     ] = None,
     seed: Annotated[int, typer.Option(help="seeds generation, split, model and data order")] = 0,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """The default model from generated rows only: generate, split, train, evaluate on the test split."""
     from amplitudes.learn.squared_train import GENERATED_STEPS, configure, train_generated
@@ -145,7 +154,8 @@ def squared_train_generated(
         raise SymtokError(f"--theories takes qed and/or qcd, got {theories!r}")
     base = None if config is not None else configure(steps=GENERATED_STEPS)
     cfg = configure(config, base=base, steps=steps, seed=seed, progress=progress)
-    report = train_generated(output, cfg, theories=names, split=split, seed=seed, publish_to=publish)
+    with on_device(device, precision):
+        report = train_generated(output, cfg, theories=names, split=split, seed=seed, publish_to=publish)
     say(f"{report.pairs} training rows, split by {split}, in {report.seconds:.0f} s")
     say(_summary(report.metrics["valid"]))
     say(f"model written to {publish or report.model_dir}")

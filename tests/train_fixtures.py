@@ -65,13 +65,24 @@ def regression_fit(
     resume: bool = False,
     dropout: float = 0.0,
     redraw: int | None = None,
+    precision: str = "fp32",
+    device: str = "cpu",
+    history: list | None = None,
 ) -> Regressor:
     torch.manual_seed(1)
     model = Regressor(dropout=dropout, redraw=redraw)
     cfg = TrainConfig(
-        steps=steps, batch_size=8, lr=3e-3, warmup_steps=3, log_every=2, checkpoint_every=4, progress=False
+        steps=steps,
+        batch_size=8,
+        lr=3e-3,
+        warmup_steps=3,
+        log_every=2,
+        checkpoint_every=4,
+        progress=False,
+        precision=precision,
+        device=device,
     )
-    fit(
+    result = fit(
         model,
         loss_fn,
         data,
@@ -82,4 +93,6 @@ def regression_fit(
         stop_after=stop_after,
         resume=resume,
     )
+    if history is not None:
+        history.extend(result.history)
     return model

@@ -164,6 +164,14 @@ class FastAttention(nn.Module):
             if calls and calls % self.feature_redraw_interval == 0:
                 self.redraw_features()
             self.calls += 1
+        if q.dtype != torch.float32:
+            # bf16/fp16 (autocast): exp() of the random features and the normaliser's sums overflow or
+            # lose all precision there, so FAVOR+ runs in fp32 and hands back the caller's dtype
+            with torch.autocast(device_type=q.device.type, enabled=False):
+                return self._attend(q.float(), k.float(), v.float(), key_padding_mask).to(q.dtype)
+        return self._attend(q, k, v, key_padding_mask)
+
+    def _attend(self, q: Tensor, k: Tensor, v: Tensor, key_padding_mask: Tensor | None) -> Tensor:
         projection = self.projection.to(q.dtype)
         qf = favor_features(q, projection, is_query=True, eps=self.eps)
         kf = favor_features(

@@ -14,9 +14,9 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.distributed as dist
@@ -26,6 +26,7 @@ from symtok.config import Config
 from symtok.errors import SymtokError
 from symtok.files import atomic_path
 from symtok.nn.checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint
+from symtok.nn.device import autocast, check_precision, grad_scaler, resolve_device, runtime_overrides
 from symtok.nn.schedules import cosine_schedule
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ class TrainConfig(Config):
     log_every: int = 10
     checkpoint_every: int = 0  # 0: only at the end
     progress: bool = True
-    device: str = "cpu"
+    device: str = "cpu"  # auto | cpu | cuda | cuda:N | mps
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast for the forward pass; fp16 with a grad scaler
 
 
 @dataclass
@@ -144,8 +146,16 @@ def fit(
     (model + optimizer + trainer state), loss.png; ``resume`` continues from checkpoint/.
     """
     rank, world = distributed_context()
-    device = torch.device(cfg.device)
+    overrides = runtime_overrides()
+    if overrides is not None:
+        cfg = replace(cfg, device=overrides[0], precision=overrides[1])
+    device = resolve_device(cfg.device)
+    if device.type == "cuda" and world > 1 and device.index is None:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))  # one GPU per torchrun rank
+    check_precision(cfg.precision, device)
+    home = next(model.parameters(), torch.empty(0)).device  # handed back there: task code after fit runs on it
     model.to(device)
+    scaler = grad_scaler(device, cfg.precision)
     out = Path(out_dir) if out_dir is not None else None
     optimizer = make_optimizer(model, cfg)
     start = 0
@@ -169,15 +179,18 @@ def fit(
         indices = batch_indices(len(data), step, cfg, rank, world)
         batch = _to_device(collate([data[i] for i in indices]), device)
         lr = _set_lr(optimizer, cfg, step)
-        loss, metrics = loss_fn(wrapped, batch, info)
+        with autocast(device, cfg.precision):
+            loss, metrics = loss_fn(wrapped, batch, info)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss is {float(loss)} at step {step}")
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)  # clip the true gradients
         grad_norm = float(
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
         )
-        optimizer.step()
+        scaler.step(optimizer)
+        scaler.update()
         if after_step is not None:
             after_step(model, info)
         step += 1
@@ -211,6 +224,7 @@ def fit(
     if rank == 0 and out is not None:
         _checkpoint(model, optimizer, cfg, out, step, checkpoint_config, vocab_json, last)
         plot_history(history, out / "loss.png")
+    model.to(home)
     return FitResult(out, step, last, history)
 
 
