@@ -38,16 +38,38 @@ def jets_generate(
     seed: Annotated[int, typer.Option()] = 0,
     append: Annotated[bool, typer.Option("--append", help="add new seeded chunks to an existing file")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="K/N: only every N-th seeded chunk from the K-th (0 <= K < N); then `jets merge`"),
+    ] = None,
 ) -> None:
     """Generate labelled jets with the published recipes; constituents as Parquet list columns."""
-    from jets.generate import generate_jets
+    from jets.generate import generate_jets, parse_shard
 
-    report = generate_jets(kind, n, output, workers=workers, seed=seed, append=append, progress=progress)
+    part = parse_shard(shard) if shard is not None else None
+    report = generate_jets(kind, n, output, workers=workers, seed=seed, append=append, progress=progress, shard=part)
     resumed = f", {report.resumed_chunks} chunks from an interrupted run" if report.resumed_chunks else ""
-    say(
-        f"{report.jets} jets in {report.seconds:.1f} s ({report.jets_per_second:.1f} jets/s){resumed}; "
-        f"{report.written} in {report.output}"
+    where = (
+        f"chunks in {report.output} (merge with `symtok jets merge`)"
+        if part
+        else f"{report.written} in {report.output}"
     )
+    say(f"{report.jets} jets in {report.seconds:.1f} s ({report.jets_per_second:.1f} jets/s){resumed}; {where}")
+
+
+@app.command("merge")
+def jets_merge(
+    kind: Annotated[Literal["qg", "top"], typer.Option(help="as given to the sharded `jets generate`")],
+    n: Annotated[int, typer.Option("--n", min=2, help="as given to the sharded `jets generate`")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet file (its .parts/ holds the shards)")],
+    seed: Annotated[int, typer.Option()] = 0,
+    append: Annotated[bool, typer.Option("--append", help="as given to the sharded `jets generate`")] = False,
+) -> None:
+    """Assemble the output of `jets generate --shard K/N` run for every K: the one-shot run's events."""
+    from jets.generate import merge_jets
+
+    report = merge_jets(kind, n, output, seed=seed, append=append)
+    say(f"{report.written} jets in {report.output}")
 
 
 @app.command("pretrain")

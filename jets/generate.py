@@ -225,29 +225,16 @@ class JetReport:
         return self.jets / self.seconds if self.seconds else float("inf")
 
 
-def generate_jets(
-    kind: str,
-    n: int,
-    output: str | Path,
-    *,
-    workers: int = 1,
-    seed: int = 0,
-    append: bool = False,
-    progress: bool = False,
-) -> JetReport:
-    """Write ``n`` jets (half of each label) of ``kind`` to Parquet, atomically; ``append`` adds new
-    chunks after those already in the file (never repeating a (seed, chunk)).
-
-    Each finished chunk is kept in ``OUTPUT.parts/`` until the output is written, so running the same
-    command again after an interruption generates only the missing chunks (``resumed_chunks``)."""
-    import pyarrow as pa
+def _plan(
+    kind: str, n: int, out: Path, seed: int, append: bool
+) -> tuple[list[tuple[str, int, int, int, int]], Path, object]:
+    """The run's seeded chunks in output order, its part-file folder, and the table it appends to."""
     import pyarrow.parquet as pq
 
     if kind not in KINDS:
         raise SymtokError(f"kind must be one of {KINDS}")
     if n < 2:
         raise SymtokError("ask for at least 2 jets")
-    out = Path(output)
     existing = pq.read_table(out) if append and out.exists() else None
     first_chunk = (max(existing.column("chunk").to_pylist()) + 1) if existing is not None and existing.num_rows else 0
     per_label = n // 2
@@ -257,21 +244,84 @@ def generate_jets(
         for k in range(chunks):
             size = min(CHUNK, per_label - k * CHUNK)
             tasks.append((kind, label, seed, first_chunk + k, size))
-    parts = out.with_name(out.name + ".parts")
+    return tasks, out.with_name(out.name + ".parts"), existing
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``K/N`` (0 <= K < N, as Slurm's ``$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`` with --array=0-(N-1))."""
+    try:
+        k, total = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise SymtokError(f"--shard takes K/N with integers, e.g. 3/10; got {text!r}") from None
+    if total < 1 or not 0 <= k < total:
+        raise SymtokError(f"--shard {text}: need 0 <= K < N")
+    return k, total
+
+
+def generate_jets(
+    kind: str,
+    n: int,
+    output: str | Path,
+    *,
+    workers: int = 1,
+    seed: int = 0,
+    append: bool = False,
+    progress: bool = False,
+    shard: tuple[int, int] | None = None,
+) -> JetReport:
+    """Write ``n`` jets (half of each label) of ``kind`` to Parquet, atomically; ``append`` adds new
+    chunks after those already in the file (never repeating a (seed, chunk)).
+
+    Each finished chunk is kept in ``OUTPUT.parts/`` until the output is written, so running the same
+    command again after an interruption generates only the missing chunks (``resumed_chunks``).
+    ``shard=(K, N)`` generates only every N-th chunk from the K-th (independent batch jobs sharing a
+    filesystem) and writes no output: :func:`merge_jets` with the same arguments assembles it, exactly
+    the events of a one-shot run with the same seed."""
+    out = Path(output)
+    tasks, parts, existing = _plan(kind, n, out, seed, append)
+    mine = tasks if shard is None else tasks[shard[0] :: shard[1]]
     parts.mkdir(parents=True, exist_ok=True)
-    todo = [t for t in tasks if not _part_path(parts, t).exists()]
+    todo = [t for t in mine if not _part_path(parts, t).exists()]
     started = time.perf_counter()
     jobs = [(parts, t) for t in todo]
-    done = len(tasks) - len(todo)
+    done = len(mine) - len(todo)
     if workers > 1 and len(jobs) > 1:
         ctx = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
         with ctx.Pool(min(workers, len(jobs))) as pool:
-            for _ in _bar(pool.imap_unordered(_task, jobs), len(tasks), done, progress):
+            for _ in _bar(pool.imap_unordered(_task, jobs), len(mine), done, progress):
                 pass
     else:
-        for _ in _bar(map(_task, jobs), len(tasks), done, progress):
+        for _ in _bar(map(_task, jobs), len(mine), done, progress):
             pass
     seconds = time.perf_counter() - started
+    generated = sum(t[4] for t in todo)
+    if shard is not None:
+        return JetReport(generated, 0, seconds, str(parts), resumed_chunks=done)
+    written = _assemble(tasks, parts, existing, out)
+    return JetReport(generated, written, seconds, str(out), resumed_chunks=done)
+
+
+def merge_jets(kind: str, n: int, output: str | Path, *, seed: int = 0, append: bool = False) -> JetReport:
+    """Assemble the output of a sharded run (``generate_jets(..., shard=...)`` over every K of N) from
+    its part files; refuses, naming how many, while any chunk is missing."""
+    out = Path(output)
+    started = time.perf_counter()
+    tasks, parts, existing = _plan(kind, n, out, seed, append)
+    missing = [t for t in tasks if not _part_path(parts, t).exists()]
+    if missing:
+        raise SymtokError(
+            f"{len(missing)} of {len(tasks)} chunks are not in {parts} yet (e.g. {_part_path(parts, missing[0]).name}): "
+            "run the missing shards first"
+        )
+    written = _assemble(tasks, parts, existing, out)
+    return JetReport(0, written, time.perf_counter() - started, str(out))
+
+
+def _assemble(tasks: list[tuple[str, int, int, int, int]], parts: Path, existing: object, out: Path) -> int:
+    """Concatenate the part files in run order (appending to ``existing``), write atomically, clean up."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     table = pa.concat_tables([pq.read_table(_part_path(parts, t)) for t in tasks])
     if existing is not None:
         table = pa.concat_tables([existing, table.cast(existing.schema)])
@@ -281,7 +331,7 @@ def generate_jets(
         _part_path(parts, t).unlink()
     if not any(parts.iterdir()):
         parts.rmdir()
-    return JetReport(sum(t[4] for t in todo), table.num_rows, seconds, str(out), resumed_chunks=done)
+    return table.num_rows
 
 
 def _bar(items, total: int, done: int, enabled: bool):
