@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from amplitudes.learn.squared_data import Pair, SquaredPrediction, encode_sources, prediction_of
@@ -33,7 +34,7 @@ from symtok.nn.checkpoint import (
 )
 from symtok.nn.decode import beam_search
 from symtok.nn.seq2seq import Seq2Seq, Seq2SeqConfig
-from symtok.nn.train import StepInfo, TrainConfig, fit
+from symtok.nn.train import StepInfo, TrainConfig, fit, global_count, unwrap
 from symtok.vocab import Vocab
 
 KIND = "squared-seq2seq"
@@ -89,12 +90,27 @@ def _batch(pairs: list[Pair], eos_id: int) -> tuple[Tensor, Tensor]:
     return pad([p.source for p in pairs]), pad([(*p.target, eos_id) for p in pairs])
 
 
+def _rows_of_rank(batch: tuple[Tensor, Tensor], rank: int, world: int) -> tuple[Tensor, Tensor]:
+    """This rank's rows of a prebuilt (source, target) batch under torchrun."""
+    source, target = batch
+    return source[rank::world], target[rank::world]
+
+
 def seq2seq_loss(label_smoothing: float):
     """The fit() loss of a Seq2Seq on (source, target) batches."""
 
     def loss(model: nn.Module, batch: tuple[Tensor, Tensor], info: StepInfo) -> tuple[Tensor, dict[str, float]]:
+        # through the (DDP-wrapped) model's forward, so gradients are synchronised; the per-token
+        # mean is over the tokens of every rank, so 2 processes compute the 1-process gradient
         source, target = batch
-        value, accuracy = (model.module if hasattr(model, "module") else model).loss(source, target, label_smoothing)
+        config = unwrap(model).config
+        bos = torch.full_like(target[:, :1], config.bos_id)
+        logits = model(source, torch.cat([bos, target[:, :-1]], dim=1))
+        real = target != config.pad_id
+        summed = F.cross_entropy(logits[real], target[real], label_smoothing=label_smoothing, reduction="sum")
+        tokens = real.sum()
+        value = summed * info.world_size / global_count(tokens).clamp(min=1)
+        accuracy = (logits[real].argmax(-1) == target[real]).float().mean()
         return value, {"token_accuracy": float(accuracy)}
 
     return loss
@@ -149,6 +165,7 @@ def train_squared(
         batches,
         config.train,
         collate=lambda items: items[0],
+        shard=_rows_of_rank,
         out_dir=out_dir,
         checkpoint_config={
             "kind": KIND,

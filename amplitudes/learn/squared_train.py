@@ -22,7 +22,7 @@ from amplitudes.learn.squared_eval import evaluate_pairs
 from symtok.errors import SymtokError
 from symtok.io import BadRow, Row, read_rows
 from symtok.nn.checkpoint import load_model
-from symtok.nn.train import TrainConfig
+from symtok.nn.train import TrainConfig, is_main_process
 from symtok.vocab import Vocab
 
 
@@ -84,11 +84,14 @@ def train_squared_file(
     data = read_pairs(train_path, vocab, order=config.source_order, **limits)
     if not data.pairs:
         raise SymtokError(f"{train_path} has no row with an amplitude and a squared amplitude that tokenizes")
-    write_errors(data.errors, out / "errors.jsonl")
+    if is_main_process():
+        write_errors(data.errors, out / "errors.jsonl")
     train_squared(
         data.pairs, out / "run", config, vocab=vocab, pretrained=pretrained, init_from=init_from, resume=resume
     )
     metrics: dict[str, Any] = {"train_rows": len(data.pairs), "train_errors": len(data.errors)}
+    if not is_main_process():  # under torchrun rank 0 alone evaluates and writes the model
+        return TrainReport(len(data.pairs), len(data.errors), out / "model", metrics, time.perf_counter() - started)
     if valid_path is not None:
         model, _, _ = load_squared(out / "run")
         valid = read_pairs(valid_path, vocab, order=config.source_order, **limits)
@@ -246,6 +249,6 @@ def train_generated(
     )
     report = train_squared_file(str(train_path), out_dir, config, valid_path=str(test_path))
     report.metrics["split"] = {"by": split, "test_fraction": test_fraction, "seed": seed, "theories": list(theories)}
-    if publish_to is not None:
+    if publish_to is not None and is_main_process():
         publish(Path(out_dir) / "run", publish_to, report.metrics)
     return report

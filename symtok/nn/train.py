@@ -91,6 +91,20 @@ def distributed_context() -> tuple[int, int]:
     return 0, 1
 
 
+def is_main_process() -> bool:
+    """True on rank 0 of a torchrun job, or when not distributed: the one process that writes."""
+    return not dist.is_initialized() or dist.get_rank() == 0
+
+
+def global_count(count: Tensor) -> Tensor:
+    """``count`` summed over the ranks of a torchrun job (itself when not distributed): weighting a
+    rank's summed loss by ``world / global_count`` makes DDP's gradient average the global mean."""
+    if dist.is_initialized():
+        count = count.detach().clone()
+        dist.all_reduce(count)
+    return count
+
+
 def unwrap(model: nn.Module) -> nn.Module:
     """The module inside a DistributedDataParallel wrapper (or the model itself)."""
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
@@ -138,11 +152,15 @@ def fit(
     after_step: Callable[[nn.Module, StepInfo], None] | None = None,
     resume: bool = False,
     stop_after: int | None = None,
+    shard: Callable[[Any, int, int], Any] | None = None,
 ) -> FitResult:
     """Train ``model`` on ``data`` for cfg.steps steps (or until ``stop_after``, to test resuming).
 
     ``loss_fn(model, batch, info)`` returns (loss, metrics); ``after_step(model, info)`` runs after
-    each optimizer step (JEPA's EMA update). With ``out_dir``: metrics.jsonl, checkpoint/
+    each optimizer step (JEPA's EMA update). Under ``torchrun`` each rank takes its share of the
+    step's examples; with ``shard(batch, rank, world)`` every rank collates the whole step's batch
+    and keeps its share of it instead (data made of prebuilt batches: the global batch is the
+    single-process batch). With ``out_dir``: metrics.jsonl, checkpoint/
     (model + optimizer + trainer state), loss.png; ``resume`` continues from checkpoint/.
     """
     rank, world = distributed_context()
@@ -176,8 +194,13 @@ def fit(
         torch.manual_seed(cfg.seed * 1_000_003 + step)  # dropout: same at this step, resumed or not
         generator = torch.Generator().manual_seed((cfg.seed * 1_000_003 + step) * 64 + rank)
         info = StepInfo(step, cfg.steps, generator, device, rank, world)
-        indices = batch_indices(len(data), step, cfg, rank, world)
-        batch = _to_device(collate([data[i] for i in indices]), device)
+        if shard is None:
+            indices = batch_indices(len(data), step, cfg, rank, world)
+            batch = collate([data[i] for i in indices])
+        else:
+            indices = batch_indices(len(data), step, cfg)
+            batch = shard(collate([data[i] for i in indices]), rank, world)
+        batch = _to_device(batch, device)
         lr = _set_lr(optimizer, cfg, step)
         with autocast(device, cfg.precision):
             loss, metrics = loss_fn(wrapped, batch, info)
@@ -194,7 +217,7 @@ def fit(
         if after_step is not None:
             after_step(model, info)
         step += 1
-        window_items += len(indices) * world
+        window_items += len(indices) * (world if shard is None else 1)
         if rank == 0 and (step % cfg.log_every == 0 or step == cfg.steps):
             elapsed = time.perf_counter() - window_start
             last = {
