@@ -23,7 +23,7 @@ from symtok.nn.encoder import Encoder
 from symtok.nn.jepa import JEPA, JEPAConfig, JEPAOutput
 from symtok.nn.jepa import pretrain_jepa as pretrain_shared_jepa
 from symtok.nn.masks import group_mask
-from symtok.nn.train import StepInfo, TrainConfig, fit
+from symtok.nn.train import StepInfo, TrainConfig, fit, is_main_process
 
 PRETRAINED_KIND = "jet-jepa"
 
@@ -169,14 +169,16 @@ def finetune_tagger(
         config = TaggerConfig(
             features=FeatureConfig(max_constituents=max_constituents, use_pid=pid), attention=attention or "fast"
         )
+    torch.manual_seed(seed)  # the initial weights too: the same command gives the same tagger
     model = JetTagger(config)
     if pretrained is not None:
         load_pretrained(model, pretrained)
     train_classifier(model, train, config.features, recipe(steps, min(64, len(train)), 2e-3, seed))
     metrics = evaluate(model, test, config.features)
-    save_tagger(
-        model, output, {"test": asdict(metrics), "train_jets": len(train), "test_jets": len(test), "steps": steps}
-    )
+    if is_main_process():  # under torchrun rank 0 alone writes
+        save_tagger(
+            model, output, {"test": asdict(metrics), "train_jets": len(train), "test_jets": len(test), "steps": steps}
+        )
     return FinetuneResult(Path(output), metrics, len(train), len(test))
 
 

@@ -20,7 +20,7 @@ from symtok.config import Config
 from symtok.nn.checkpoint import CheckpointError, load_model, register_model
 from symtok.nn.encoder import Encoder, EncoderConfig
 from symtok.nn.infer import batched
-from symtok.nn.train import StepInfo
+from symtok.nn.train import StepInfo, global_count
 from symtok.vocab import Vocab
 
 KIND = "amplitude-regressor"
@@ -133,8 +133,10 @@ def collate(items: list[tuple[list[int], np.ndarray, np.ndarray]]) -> Batch:
 
 def regression_loss(model: nn.Module, batch: Batch, info: StepInfo) -> tuple[Tensor, dict[str, float]]:
     pred = model(batch.tokens, batch.kin)
-    loss = F.mse_loss(pred[batch.mask], batch.target[batch.mask])
-    return loss, {"mse": float(loss.detach())}
+    summed = F.mse_loss(pred[batch.mask], batch.target[batch.mask], reduction="sum")
+    # the mean over every rank's points (torchrun): DDP's gradient average is then the global mean
+    loss = summed * info.world_size / global_count(batch.mask.sum()).clamp(min=1)
+    return loss, {"mse": float(loss.detach()) / info.world_size}
 
 
 def _build(config: dict[str, Any]) -> AmplitudeRegressor:

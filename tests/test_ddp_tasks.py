@@ -1,0 +1,54 @@
+"""Every task trainer under ``torchrun --nproc_per_node 2`` (gloo, CPU) gives the weights of the
+same run in one process: each rank takes half of every batch and the loss is the mean over both
+ranks' examples (the squared trainer has its own test beside it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from tests.ddp_task_worker import run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def regressor_rows(tmp_path_factory):
+    from amplitudes.generate import generate
+
+    path = tmp_path_factory.mktemp("rows") / "rows.txt"
+    processes = ["e+ e- > mu+ mu-", "e- a > e- a", "e+ e- > a a", "e- mu- > e- mu-", "e+ e- > u u~", "a a > mu+ mu-"]
+    generate("qed", path, processes=processes, mode="process")
+    return path
+
+
+@pytest.fixture(scope="module")
+def jet_file(tmp_path_factory):
+    from jets.generate import generate_jets
+
+    path = tmp_path_factory.mktemp("jets") / "top.parquet"
+    generate_jets("top", 120, path, seed=2)
+    return path
+
+
+@pytest.mark.parametrize("task", ["regressor", "tagger"])
+def test_two_processes_give_the_one_process_weights(task, regressor_rows, jet_file, tmp_path):
+    data = str(regressor_rows if task == "regressor" else jet_file)
+    single = run(task, data, str(tmp_path / "single"))
+    weights = tmp_path / "ddp.safetensors"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29523"]
+    cmd += ["-m", "tests.ddp_task_worker", task, data, str(weights), str(tmp_path / "ddp")]
+    result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if result.returncode != 0 and "terminate called without an active exception" in result.stderr:
+        result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)  # gloo exit flake
+    assert result.returncode == 0, result.stderr[-3000:]
+    ddp = load_file(str(weights))
+    for name, value in single.state_dict().items():
+        torch.testing.assert_close(ddp[name], value, rtol=1e-4, atol=1e-5, msg=name)
