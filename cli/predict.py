@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from cli.options import DeviceOption, PrecisionOption, on_device
 from cli.render import EXPR_COMMAND, json_line, read_expr, say, warn
 
 
@@ -128,6 +129,8 @@ def predict(
     ] = "torch",
     as_json: Annotated[bool, typer.Option("--json")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = False,
+    device: DeviceOption = "cpu",
+    precision: PrecisionOption = "fp32",
     method: Annotated[
         Literal["expression", "regression"],
         typer.Option(
@@ -144,9 +147,14 @@ def predict(
     if method == "regression" and model is not None and not regressor:
         raise typer.BadParameter(f"--method regression needs an amplitude-regressor model; {model} is not one")
     if regressor or method == "regression":
+        if (device, precision) != ("cpu", "fp32"):
+            raise typer.BadParameter("the regression surrogate runs on the CPU in fp32 only (--device cpu)")
         _regressor(amplitude, sqrt_s, cos_theta, process, model, exact, file, backend, as_json)
         return
-    _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress)
+    if backend == "onnx" and (device, precision) != ("cpu", "fp32"):
+        raise typer.BadParameter("--backend onnx runs onnxruntime on the CPU: drop --device/--precision")
+    with on_device(device, precision):
+        _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress)
 
 
 def register(app: typer.Typer) -> None:

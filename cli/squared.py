@@ -96,14 +96,23 @@ def squared_evaluate(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    device: DeviceOption = "cpu",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """Exact match, numerical equivalence, valid syntax, token accuracy, by target length."""
     from amplitudes.learn.squared_data import default_squared_dir
     from amplitudes.learn.squared_eval import evaluate_squared_file
 
-    metrics = evaluate_squared_file(
-        model or default_squared_dir(), data, beam=beam, seen_path=seen, limit=limit, out_dir=output, progress=progress
-    )
+    with on_device(device, precision):
+        metrics = evaluate_squared_file(
+            model or default_squared_dir(),
+            data,
+            beam=beam,
+            seen_path=seen,
+            limit=limit,
+            out_dir=output,
+            progress=progress,
+        )
     if as_json:
         out.print_json(json.dumps(metrics))
         return

@@ -33,6 +33,7 @@ from symtok.nn.checkpoint import (
     register_model,
 )
 from symtok.nn.decode import beam_search
+from symtok.nn.device import inference_autocast, inference_device
 from symtok.nn.seq2seq import Seq2Seq, Seq2SeqConfig
 from symtok.nn.train import StepInfo, TrainConfig, fit, global_count, unwrap
 from symtok.vocab import Vocab
@@ -195,6 +196,7 @@ def load_squared(directory: str | os.PathLike[str]) -> tuple[Seq2Seq, Vocab, Squ
     longest = ckpt.config.get("longest_target")
     if isinstance(longest, int) and longest > 0:
         model.decode_budget = decode_budget(longest, config.model.max_target_len)
+    model.to(inference_device())  # the CPU, or --device's (symtok.nn.device.runtime)
     return model, vocab, config
 
 
@@ -225,9 +227,11 @@ def decode_ids(
     chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     from symtok.files import progress_bar
 
-    with torch.inference_mode():
+    device = next(model.parameters()).device
+    with torch.inference_mode(), inference_autocast(device):
         for chunk in progress_bar(chunks, enabled=progress, desc="decoding"):
-            hyps = beam_search(model, pad([sources[i] for i in chunk]), beam=beam, max_length=limit, grammar=grammar)
+            source = pad([sources[i] for i in chunk]).to(device)
+            hyps = beam_search(model, source, beam=beam, max_length=limit, grammar=grammar)
             for i, h in zip(chunk, hyps, strict=True):
                 results[i] = (h[0].ids, h[0].log_prob) if h else ((), float("-inf"))
     return results

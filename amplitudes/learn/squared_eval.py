@@ -20,6 +20,7 @@ from amplitudes.learn.squared import decode_ids, length_batches, load_squared
 from amplitudes.learn.squared_data import Pair, read_pairs, write_errors
 from symtok.errors import SymtokError
 from symtok.io import Row, read_rows
+from symtok.nn.device import inference_autocast
 from symtok.nn.seq2seq import Seq2Seq
 from symtok.vocab import Vocab
 
@@ -52,8 +53,10 @@ def evaluate_pairs(
     started = time.perf_counter()
     seen = set(seen_amplitudes) if seen_amplitudes is not None else None
     correct = total = 0
-    with torch.inference_mode():
+    device = next(model.parameters()).device
+    with torch.inference_mode(), inference_autocast(device):
         for source, target in length_batches(list(pairs), 16384, model.config.eos_id):
+            source, target = source.to(device), target.to(device)
             logits = model(source, torch.cat([torch.full_like(target[:, :1], model.config.bos_id), target[:, :-1]], 1))
             real = target != model.config.pad_id
             correct += int((logits.argmax(-1)[real] == target[real]).sum())

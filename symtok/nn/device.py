@@ -86,3 +86,15 @@ def runtime(device: str = "auto", precision: str = "fp32") -> Iterator[None]:
 def runtime_overrides() -> tuple[str, str] | None:
     """(device, precision) set by an enclosing :func:`runtime`, or None."""
     return _RUNTIME.get()
+
+
+def inference_device() -> torch.device:
+    """Where loaded models run: the enclosing :func:`runtime`'s device, else the CPU."""
+    overrides = runtime_overrides()
+    return resolve_device(overrides[0]) if overrides is not None else torch.device("cpu")
+
+
+def inference_autocast(device: torch.device) -> contextlib.AbstractContextManager[None]:
+    """Autocast for inference in the enclosing :func:`runtime`'s precision (fp32 otherwise)."""
+    overrides = runtime_overrides()
+    return autocast(device, overrides[1] if overrides is not None else "fp32")

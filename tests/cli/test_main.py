@@ -176,3 +176,19 @@ def test_predict_method_regression_uses_the_surrogate():
     squared = str(data_path("models", "squared-symba2025"))
     bad = run("predict", "--method", "regression", "--model", squared, "--process", "e+ e- > mu+ mu-")
     assert bad.exit_code == 2 and "needs an amplitude-regressor model" in bad.stderr
+
+
+def test_inference_commands_take_device_and_precision(tmp_path):
+    import pytest
+
+    torch = pytest.importorskip("torch")
+    from symtok.files import data_path
+
+    rows = str(data_path("examples", "qed_rows.txt"))
+    ok = run("amplitudes", "squared", "evaluate", rows, "--precision", "bf16", "--no-progress", "--json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["valid"] == 1.0  # constrained decoding, in bf16
+    if not torch.cuda.is_available():
+        missing = run("predict", "--device", "cuda", "--process", "e+ e- > mu+ mu-")
+        assert missing.exit_code == 2 and "no CUDA GPU" in missing.stderr
+    surrogate = run("predict", "--method", "regression", "--precision", "bf16", "--process", "e+ e- > mu+ mu-")
+    assert surrogate.exit_code == 2 and "CPU in fp32 only" in surrogate.stderr
