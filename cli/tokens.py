@@ -24,6 +24,13 @@ FormOption = Annotated[
         "--form", help="Expression form: auto (detected per expression) | marty | sympy | symba-prefix | functional"
     ),
 ]
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Reject expressions whose indices do not add up: used 3+ times, unsummed, or differing between terms.",
+    ),
+]
 TargetForm = Literal["marty", "sympy", "symba-prefix", "functional", "prefix-tokens"]
 
 
@@ -43,12 +50,21 @@ def tokenize(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     vocab: VocabOption = None,
     form: FormOption = "auto",
+    strict: StrictOption = False,
 ) -> None:
     """Parse, normalize and encode an expression into prefix tokens."""
+    from symtok import parse
     from symtok import tokenize as tokenize_text
     from symtok.explain import tokenization_steps
+    from symtok.index_check import check_indices, index_problems
 
     text, voc = read_expr(expr), load_vocab(vocab)
+    parsed = parse(text, form=form)
+    if strict:
+        check_indices(parsed)
+    else:
+        for problem in index_problems(parsed, scalar=False):
+            warn(f"warning: {problem}")
     if not steps:
         token_list = tokenize_text(text, form=form)
         id_list = voc.encode(token_list)
@@ -144,11 +160,14 @@ def encode(
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     vocab: VocabOption = None,
     form: FormOption = "auto",
+    strict: StrictOption = False,
 ) -> None:
     """Encode a dataset file to Parquet; bad rows go to OUTPUT.errors.jsonl with their reason."""
     from symtok.io import encode_file
 
-    report = encode_file(input, output, fmt=fmt, workers=workers, vocab=load_vocab(vocab), progress=progress, form=form)
+    report = encode_file(
+        input, output, fmt=fmt, workers=workers, vocab=load_vocab(vocab), progress=progress, form=form, strict=strict
+    )
     say(
         f"rows in {report.rows_in} = written {report.rows_out} + errors {report.errors}  "
         f"({report.rows_per_second:.0f} rows/s) -> {report.output}, {report.errors_path}"
@@ -169,13 +188,14 @@ def convert(
             "--field", help="Expressions to convert per row (the others are copied): both | amplitude | squared"
         ),
     ] = "both",
+    strict: StrictOption = False,
 ) -> None:
     """Write every expression of a file in another form, keeping the file's layout; bad rows go to
     OUTPUT.errors.jsonl (stderr for '-') with their reason."""
     from symtok.convert import convert_file
 
     report = convert_file(
-        input, output, to=to, fmt=fmt, form=form, normalize=normalized, progress=progress, field=field
+        input, output, to=to, fmt=fmt, form=form, normalize=normalized, progress=progress, field=field, strict=strict
     )
     warn(f"rows in {report.rows_in} = written {report.rows_out} + errors {report.errors} -> {report.output}")
     raise typer.Exit(0 if report.rows_out or not report.rows_in else 1)

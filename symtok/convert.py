@@ -61,7 +61,7 @@ def write_form(expr: Expr, to: str) -> str:
     raise SymtokError(f"unknown target form {to!r}; expected one of {', '.join(TARGETS)}")
 
 
-def convert_expression(text: str, to: str, *, form: str = "auto", normalize: bool = False) -> str:
+def convert_expression(text: str, to: str, *, form: str = "auto", normalize: bool = False, strict: bool = False) -> str:
     """One expression in any form (``form``, default detected) written in form ``to``. Prefix tokens
     are always of the normalized expression (the tokens symtok trains on); ``normalize`` renames the
     indices canonically for the other forms too."""
@@ -71,6 +71,10 @@ def convert_expression(text: str, to: str, *, form: str = "auto", normalize: boo
     if to not in TARGETS:
         raise SymtokError(f"unknown target form {to!r}; expected one of {', '.join(TARGETS)}")
     expr = parse(text, form=form)
+    if strict:
+        from symtok.index_check import check_indices
+
+        check_indices(expr)
     if normalize or to == "prefix-tokens":
         expr = normalize_expr(expr)
     return write_form(expr, to)
@@ -80,14 +84,14 @@ def convert_expression(text: str, to: str, *, form: str = "auto", normalize: boo
 FIELDS = {"both": ("amplitude", "squared_amplitude"), "amplitude": ("amplitude",), "squared": ("squared_amplitude",)}
 
 
-def _convert_row(row: Row, to: str, form: str, normalize: bool, field: str) -> Row | BadRow:
+def _convert_row(row: Row, to: str, form: str, normalize: bool, field: str, strict: bool) -> Row | BadRow:
     fields = {"amplitude": row.amplitude, "squared_amplitude": row.squared_amplitude}
     for name in FIELDS[field]:
         text = getattr(row, name)
         if text is None:
             continue
         try:
-            fields[name] = convert_expression(text, to, form=form, normalize=normalize)
+            fields[name] = convert_expression(text, to, form=form, normalize=normalize, strict=strict)
         except SymtokError as err:
             return BadRow(row.line, f"{name}: {err}", text[:500])
         except RecursionError:
@@ -140,6 +144,7 @@ def convert_file(
     normalize: bool = False,
     progress: bool = False,
     field: str = "both",
+    strict: bool = False,
 ) -> ConvertReport:
     """Convert every expression of ``path`` ('-' = stdin) to form ``to``, written to ``output`` ('-' =
     stdout) in the input's layout. ``field`` (both | amplitude | squared) picks the expressions of each
@@ -160,7 +165,7 @@ def convert_file(
         writer = _Writer(out_fh, layout)
         for row in progress_bar(read_rows(path, layout), total=total, enabled=progress, desc="convert"):
             rows_in += 1
-            result = row if isinstance(row, BadRow) else _convert_row(row, to, form, normalize, field)
+            result = row if isinstance(row, BadRow) else _convert_row(row, to, form, normalize, field, strict)
             if isinstance(result, BadRow):
                 n_errors += 1
                 err_fh.write(json.dumps(asdict(result)) + "\n")

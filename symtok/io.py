@@ -170,10 +170,15 @@ def _read_csv(fh: Iterable[str]) -> Iterator[Row | BadRow]:
         yield Row(number, record[amp_col].strip(), record[sq_col].strip() if sq_col is not None else None)
 
 
-def encode_expression(text: str, vocab: Vocab, form: str = "auto") -> list[int]:
+def encode_expression(text: str, vocab: Vocab, form: str = "auto", strict: bool = False) -> list[int]:
     """Token ids of one expression (parse, normalize, encode, look up)."""
     from symtok import tokenize
 
+    if strict:
+        from symtok import encode, normalize, parse
+        from symtok.index_check import check_indices
+
+        return vocab.encode(encode(normalize(check_indices(parse(text, form=form)))))
     return vocab.encode(tokenize(text, form=form))
 
 
@@ -185,7 +190,9 @@ def _init_worker(tokens: tuple[str, ...]) -> None:
     _WORKER_VOCAB = Vocab(tokens)
 
 
-def encode_row(row: Row | BadRow, vocab: Vocab | None = None, form: str = "auto") -> dict[str, object] | BadRow:
+def encode_row(
+    row: Row | BadRow, vocab: Vocab | None = None, form: str = "auto", strict: bool = False
+) -> dict[str, object] | BadRow:
     """The Parquet record of ``row``, or a BadRow naming the field and the reason it failed."""
     if isinstance(row, BadRow):
         return row
@@ -198,7 +205,7 @@ def encode_row(row: Row | BadRow, vocab: Vocab | None = None, form: str = "auto"
             record[f"{field}_length"] = None
             continue
         try:
-            ids = encode_expression(text, vocab, form)
+            ids = encode_expression(text, vocab, form, strict)
         except SymtokError as err:
             return BadRow(row.line, f"{field}: {err}", text[:500])
         except RecursionError:  # guarded against, but never lose a row to it
@@ -249,6 +256,7 @@ def encode_file(
     vocab: Vocab | None = None,
     progress: bool = False,
     form: str = "auto",
+    strict: bool = False,
 ) -> EncodeReport:
     """Encode every row of ``path`` to Parquet at ``output``; failures go to ``<output>.errors.jsonl``.
 
@@ -276,10 +284,10 @@ def encode_file(
             with open(tmp_err, "w", encoding="utf-8") as err_fh:
                 rows = read_rows(path, fmt)
                 if pool is not None:
-                    work = functools.partial(encode_row, vocab=None, form=form)
+                    work = functools.partial(encode_row, vocab=None, form=form, strict=strict)
                     results: Iterable[dict[str, object] | BadRow] = pool.imap(work, rows, chunksize=32)
                 else:
-                    results = (encode_row(r, vocab, form) for r in rows)
+                    results = (encode_row(r, vocab, form, strict) for r in rows)
                 batch: list[dict[str, object]] = []
                 for result in _progress(results, total, progress):
                     rows_in += 1
