@@ -13,7 +13,7 @@ from typing import Any
 
 from lark import Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput
-from sympy import Add, Expr, Integer, Mul, Pow, S
+from sympy import Abs, Add, Expr, Integer, Mul, Pow, S
 
 from grammar import load_parser
 from symtok.diagnostics import MAX_CHARS, MAX_POWER_CHAIN, check_input, check_result, checked_pow, error_at, lark_error
@@ -100,10 +100,10 @@ class MartyTransformer(Transformer):
         a.num.append(b)
         return a
 
-    def div(self, a: Any, b: Any) -> _Product:
+    def div(self, a: Any, slash: Token, b: Any) -> _Product:
         b = _finish(b)
         if b.is_zero is True:
-            raise ParseError("division by zero")
+            raise _TokenError(slash, "division by zero")
         if not isinstance(a, _Product):
             a = _Product(a)
         a.den.append(b)
@@ -112,17 +112,17 @@ class MartyTransformer(Transformer):
     def neg(self, x: Any) -> Expr:
         return _negate(x)
 
-    def pow(self, base: Any, exp: Any) -> Expr:
-        return checked_pow(base, exp)
+    def pow(self, base: Any, caret: Token, exp: Any) -> Expr:
+        return _power(base, exp, caret)
 
-    def pow_neg(self, base: Any, exp: Any) -> Expr:
-        return checked_pow(base, _finish(_negate(exp)))
+    def pow_neg(self, base: Any, caret: Token, exp: Any) -> Expr:
+        return _power(base, _finish(_negate(exp)), caret)
 
-    def pow_right(self, base: Any, exp: Any) -> Expr:
+    def pow_right(self, base: Any, power: Token, exp: Any) -> Expr:
         exp = _finish(exp)
         if _power_chain(exp) >= MAX_POWER_CHAIN:
-            raise ParseError(f"a chain of more than {MAX_POWER_CHAIN} '**' powers without brackets")
-        return checked_pow(base, exp)
+            raise _TokenError(power, f"a chain of more than {MAX_POWER_CHAIN} '**' powers without brackets")
+        return _power(base, exp, power)
 
     def quoted_symbol(self, token: Token) -> Expr:
         return symbol_for(token.value[len("Symbol('") : -len("')")])
@@ -180,6 +180,19 @@ class MartyTransformer(Transformer):
         args = [symbol_for(field), symbol_for(momentum.value)]
         args += [parse_index(t.value, kind) for t, kind in zip(indices, index_slots, strict=True)]
         return cls(*args)
+
+
+def _power(base: Any, exp: Any, token: Token) -> Expr:
+    """``base^exp`` checked (size, 0 to a negative power, results the format cannot hold), errors at ``token``."""
+    if getattr(base, "is_zero", None) is True and getattr(exp, "is_negative", None) is True:
+        raise _TokenError(token, "0 to a negative power (division by zero)")
+    try:
+        result = checked_pow(base, exp)
+    except ParseError as err:
+        raise _TokenError(token, err.reason) from None
+    if result.has(S.ComplexInfinity, S.NaN) or result.has(Abs):
+        raise _TokenError(token, f"this power evaluates to {result}, which the expression format cannot hold")
+    return result
 
 
 def _power_chain(exp: Any) -> int:

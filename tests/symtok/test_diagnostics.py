@@ -98,6 +98,22 @@ def test_division_by_zero():
     assert "division by zero" in str(error("e/0"))
 
 
+@pytest.mark.parametrize(
+    ("text", "column", "message"),
+    [
+        ("e*s_12/0", 7, "division by zero"),
+        ("e + 0^(-1)", 6, "0 to a negative power"),
+        ("e*(s_12^2)^(1/2)", 11, "Abs(s_12)"),
+        ("x**-1/(2-2)", 6, "division by zero"),
+        ("e*(2^1000)^1000", 5, "digits"),
+        ("Prod,e,2/0", 8, "division by zero"),
+    ],
+)
+def test_arithmetic_errors_point_at_the_operator(text, column, message):
+    err = error(text)
+    assert err.column == column and message in err.reason
+
+
 @pytest.mark.parametrize("text", ["", "   ", "\n"])
 def test_empty(text):
     assert "empty" in str(error(text))
