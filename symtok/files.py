@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import importlib.util
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -31,6 +33,53 @@ def creation_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~_umask()
 
 
+_HOST = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in socket.gethostname()) or "host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporaries of ``target`` left by writers that were killed: those made on this
+    host by a process that no longer runs (a temporary of a live writer, or of another host sharing
+    the filesystem, is kept). Returns what was removed."""
+    target = Path(target)
+    removed = []
+    prefix = f".{target.name}.{_HOST}."
+    for candidate in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        rest = candidate.name[len(prefix) :] if candidate.name.startswith(prefix) else ""
+        pid_text = rest.split("-", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        if candidate.is_dir() and not candidate.is_symlink():
+            shutil.rmtree(candidate, ignore_errors=True)
+        else:
+            candidate.unlink(missing_ok=True)
+        removed.append(candidate)
+    return removed
+
+
+def make_temporary(target: str | os.PathLike[str], *, directory: bool = False) -> Path:
+    """A new empty file (or directory) beside ``target`` named for it, this host and this process,
+    after removing the ones killed writers left (:func:`remove_stale_temporaries`)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target)
+    prefix, parent = f".{target.name}.{_HOST}.{os.getpid()}-", target.parent
+    if directory:
+        return Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent))
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=parent)
+    os.close(fd)
+    return Path(tmp)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success it replaces ``path`` atomically.
@@ -38,10 +87,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     On error the temporary file is removed and ``path`` is left as it was.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = make_temporary(target)
     try:
         yield tmp_path
         if tmp_path.exists():

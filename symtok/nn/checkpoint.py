@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from symtok.errors import SymtokError
-from symtok.files import creation_mode, replace_directory
+from symtok.files import creation_mode, make_temporary, replace_directory
 
 FORMAT = "symtok-checkpoint"
 VERSION = 1
@@ -101,8 +100,7 @@ def save_checkpoint(
 ) -> Path:
     """Write a checkpoint directory atomically (a finished directory replaces the old one)."""
     target = Path(directory)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = make_temporary(target, directory=True)
     os.chmod(tmp, creation_mode(directory=True))
     try:
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}

@@ -192,3 +192,36 @@ def test_replace_directory_swaps_a_finished_directory_into_place(tmp_path):
     fresh.mkdir()
     replace_directory(fresh, tmp_path / "other")
     assert (tmp_path / "other").is_dir() and not fresh.exists()
+
+
+def test_temporaries_of_killed_writers_are_removed_on_the_next_write(tmp_path):
+    """A kill -9 leaves ``.out.<host>.<pid>-*.tmp``; the next write of that output removes it unless
+    its writer still runs here or it belongs to another host sharing the filesystem."""
+    import os
+    import subprocess
+    import sys
+
+    from symtok.files import _HOST, atomic_write_text, make_temporary
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    target = tmp_path / "out.parquet"
+    stale = tmp_path / f".out.parquet.{_HOST}.{dead_pid}-abc.tmp"
+    stale_dir = tmp_path / f".out.parquet.{_HOST}.{dead_pid}-dir.tmp"
+    live = tmp_path / f".out.parquet.{_HOST}.{os.getpid()}-xyz.tmp"
+    other_host = tmp_path / f".out.parquet.elsewhere.{dead_pid}-abc.tmp"
+    for path in (stale, live, other_host):
+        path.write_text("partial")
+    stale_dir.mkdir()
+    (stale_dir / "model.safetensors").write_text("partial")
+    atomic_write_text(target, "done")
+    assert target.read_text() == "done"
+    assert not stale.exists() and not stale_dir.exists()
+    assert live.exists() and other_host.exists()
+    made = make_temporary(tmp_path / "ckpt", directory=True)
+    assert made.is_dir() and made.name.startswith(f".ckpt.{_HOST}.{os.getpid()}-") and made.name.endswith(".tmp")
+    torch = pytest.importorskip("torch")
+    from symtok.nn.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "ckpt2", torch.nn.Linear(2, 2), {"kind": "test"})
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ckpt2.")]
