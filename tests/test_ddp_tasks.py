@@ -4,18 +4,12 @@ ranks' examples (the squared trainer has its own test beside it)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from tests.ddp_task_worker import run
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.torchrun import torchrun
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +36,7 @@ def test_two_processes_give_the_one_process_weights(task, regressor_rows, jet_fi
     data = str(regressor_rows if task == "regressor" else jet_file)
     single = run(task, data, str(tmp_path / "single"))
     weights = tmp_path / "ddp.safetensors"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29523"]
-    cmd += ["-m", "tests.ddp_task_worker", task, data, str(weights), str(tmp_path / "ddp")]
-    result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    if result.returncode != 0 and "terminate called without an active exception" in result.stderr:
-        result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)  # gloo exit flake
+    result = torchrun("tests.ddp_task_worker", task, data, str(weights), str(tmp_path / "ddp"), port=29523)
     assert result.returncode == 0, result.stderr[-3000:]
     ddp = load_file(str(weights))
     for name, value in single.state_dict().items():

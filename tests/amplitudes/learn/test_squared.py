@@ -207,25 +207,15 @@ def test_predict_rows_at_a_point_never_stop_on_a_row(trained, tmp_path):
 def test_the_squared_trainer_under_torchrun_matches_one_process(tmp_path):
     """2 gloo processes, each with half the rows of every batch, give the 1-process weights (the
     per-token mean is over both ranks' tokens, and gradients go through DDP)."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     import torch
     from safetensors.torch import load_file
 
     from tests.squared_fixtures import tiny_squared_run
+    from tests.torchrun import torchrun
 
-    root = Path(__file__).resolve().parents[3]
     single = tiny_squared_run(str(tmp_path / "single"))
     out = tmp_path / "ddp.safetensors"
-    env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29519"]
-    cmd += ["-m", "tests.ddp_squared_worker", str(out), str(tmp_path / "ddp")]
-    result = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True, timeout=300)
-    if result.returncode != 0 and "terminate called without an active exception" in result.stderr:
-        result = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True, timeout=300)  # gloo exit flake
+    result = torchrun("tests.ddp_squared_worker", str(out), str(tmp_path / "ddp"), port=29519)
     assert result.returncode == 0, result.stderr[-3000:]
     ddp = load_file(str(out))
     for name, value in single.state_dict().items():

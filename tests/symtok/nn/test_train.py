@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -15,9 +11,8 @@ from safetensors.torch import load_file
 from symtok.nn.checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint
 from symtok.nn.encoder import Encoder, EncoderConfig
 from symtok.nn.train import TrainConfig, batch_indices
+from tests.torchrun import torchrun
 from tests.train_fixtures import Regressor, collate, regression_data, regression_fit
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_checkpoint_round_trip_gives_identical_outputs(tmp_path):
@@ -115,24 +110,7 @@ def test_resume_without_checkpoint_fails_loudly(tmp_path):
 def test_ddp_on_two_cpu_processes_matches_one_process(tmp_path):
     single = regression_fit(regression_data(), None)
     out = tmp_path / "ddp.safetensors"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_port",
-        "29517",
-        "-m",  # as a module: tests/ on sys.path would shadow the real packages with tests/symtok
-        "tests.ddp_worker",
-        str(out),
-    ]
-    result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    if result.returncode != 0 and "terminate called without an active exception" in result.stderr:
-        # gloo's threads can abort a rank at interpreter exit, after the work (seen in one CI run,
-        # 2026-11-25, torch 2.13 CPU): run it again once; any other failure, or a second one, fails the test
-        result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = torchrun("tests.ddp_worker", str(out), port=29517)
     assert result.returncode == 0, result.stderr[-3000:]
     ddp = load_file(str(out))
     for name, value in single.state_dict().items():
