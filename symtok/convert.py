@@ -11,29 +11,21 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import TextIO
 
 from sympy import Expr
 
 from symtok.errors import SymtokError
 from symtok.files import atomic_path, progress_bar
-from symtok.io import SYMBA_SEPARATOR, BadRow, Row, count_rows, detect_format, read_rows
+from symtok.io import SYMBA_SEPARATOR, BadRow, EncodeReport, Row, count_rows, detect_format, read_rows
 
 #: The forms :func:`convert_expression` writes.
 TARGETS = ("marty", "sympy", "symba-prefix", "functional", "prefix-tokens")
 
 
-@dataclass(frozen=True)
-class ConvertReport:
-    """Counts of one conversion: rows_in == rows_out + errors, always."""
-
-    rows_in: int
-    rows_out: int
-    errors: int
-    seconds: float
-    output: str
-    errors_path: str
+#: Counts of one conversion (the batch report every file command returns): rows_in == rows_out + errors.
+ConvertReport = EncodeReport
 
 
 def write_form(expr: Expr, to: str) -> str:
