@@ -10,13 +10,16 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from sympy import Rational
+
 from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
 from amplitudes.physics.diagrams import Diagram, diagrams
 from amplitudes.physics.me2 import symbolic
-from amplitudes.physics.process import Process, leg_roles
+from amplitudes.physics.particles import marty_field
+from amplitudes.physics.process import Process, leg_roles, offshell_variants, symba_symmetry_factor
 from amplitudes.physics.theory import enumerate_processes
 from symtok.errors import SymtokError
-from symtok.files import atomic_path
+from symtok.files import atomic_path, progress_bar
 from symtok.indices import ADJOINT, DIRAC, FUNDAMENTAL, LORENTZ
 from symtok.printer import to_string
 
@@ -46,9 +49,13 @@ def interaction_field(process: Process, theory: str, factory: IndexFactory) -> s
     for n, p in enumerate(process.legs, start=1):
         spin = factory.name(LORENTZ if p.is_vector else DIRAC)
         if theory == "qcd" and p.colour != 1:
-            text = f"{p.field}_{{{factory.name(ADJOINT if p.colour == 8 else FUNDAMENTAL)},{spin}}}(X)"
+            text = (
+                f"{marty_field(p.pdg, theory)}_{{{factory.name(ADJOINT if p.colour == 8 else FUNDAMENTAL)},{spin}}}(X)"
+            )
         else:
-            text = f"{p.field}_{spin}(X)"
+            text = f"{marty_field(p.pdg, theory)}_{spin}(X)"
+        if n in process.offshell:
+            text = "OffShell " + text
         if p.is_antiparticle:
             text = "AntiPart " + text
         if roles[n] == "col":
@@ -59,19 +66,20 @@ def interaction_field(process: Process, theory: str, factory: IndexFactory) -> s
     return "  ".join(parts)
 
 
-def vertices_field(process: Process, diagram: Diagram) -> str:
+def vertices_field(process: Process, diagram: Diagram, theory: str = "qed") -> str:
     """MARTY's second field: the vertices and off-shell propagators of a diagram."""
 
     def leg(n: int) -> str:
         p = process.legs[n]
-        return ("AntiPart " if p.is_antiparticle else "") + f"{p.field}(X_{n + 1})"
+        offshell = " OffShell " if n + 1 in process.offshell else ""
+        return offshell + ("AntiPart " if p.is_antiparticle else "") + f"{marty_field(p.pdg, theory)}(X_{n + 1})"
 
     out = []
     for v, group in enumerate(diagram.groups):
         text = f"Vertex V_{v}:" + ", ".join(leg(n) for n in group) + ","
         if diagram.propagator is not None:
             x = diagram.propagator
-            text += f"  OffShell {'AntiPart ' if x.is_antiparticle else ''}{x.field}(V_{v}),"
+            text += f"  OffShell {'AntiPart ' if x.is_antiparticle else ''}{marty_field(x.pdg, theory)}(V_{v}),"
         out.append(text)
     return " ".join(out)
 
@@ -79,7 +87,9 @@ def vertices_field(process: Process, diagram: Diagram) -> str:
 def process_rows(
     process: Process, theory: str, mode: str = "diagram", seed: int = 0, start: int = 1
 ) -> list[GeneratedRow]:
-    """Rows of one process: one per diagram (|M_d|^2) or one for the process (sum, with interference)."""
+    """Rows of one process: one per diagram (|M_d|^2 as MARTY's rows hold it: external gluons summed
+    with -g, and 1/2 for identical final-state particles) or one for the process (the physical |M|^2:
+    the sum with interference, physical gluon polarisations, no identical-particle factor)."""
     if mode not in MODES:
         raise SymtokError(f"mode must be one of {MODES}")
     factory = IndexFactory(seed, start)
@@ -88,16 +98,25 @@ def process_rows(
         raise SymtokError(f"{process} has no tree-level diagram in {theory}")
     interaction = interaction_field(process, theory, factory)
     amplitudes = diagram_amplitudes(process, theory, factory)
-    squared = symbolic(str(process), theory, False)
+    squared = symbolic(str(process), theory, False, "feynman" if mode == "diagram" else "physical")
     if mode == "process":
-        vertices = " ".join(vertices_field(process, d) for d in diags)
+        vertices = " ".join(vertices_field(process, d, theory) for d in diags)
         return [
             GeneratedRow(
                 str(process), theory, "all", interaction, vertices, to_string(sum(amplitudes)), to_string(squared.total)
             )
         ]
+    symmetry = Rational(*symba_symmetry_factor(process).as_integer_ratio())  # as MARTY's rows hold it
     return [
-        GeneratedRow(str(process), theory, str(d), interaction, vertices_field(process, d), to_string(a), to_string(sq))
+        GeneratedRow(
+            str(process),
+            theory,
+            str(d),
+            interaction,
+            vertices_field(process, d, theory),
+            to_string(a),
+            to_string(symmetry * sq),
+        )
         for d, a, sq in zip(diags, amplitudes, squared.per_diagram, strict=True)
     ]
 
@@ -125,13 +144,17 @@ def generate(
     workers: int = 1,
     seed: int = 0,
     progress: bool = False,
+    offshell: bool = False,
 ) -> GenerateReport:
-    """Write the dataset of ``theory`` (every process, or those given) to ``output``, atomically.
+    """Write the dataset of ``theory`` (every process, or those given) to ``output``, atomically;
+    with ``offshell`` each process comes in every pattern of off-shell legs (16 for 2→2).
 
     Deterministic for a seed, whatever the number of workers: each process gets its own index
     counter, seeded by (seed, position) and starting above the previous process's range.
     """
     chosen = [Process.parse(p) for p in processes] if processes else enumerate_processes(theory)
+    if offshell:
+        chosen = [variant for p in chosen for variant in offshell_variants(p)]
     tasks = [(str(p), theory, mode, seed * 100_003 + k, 1 + 1000 * k) for k, p in enumerate(chosen)]
     started = time.perf_counter()
     rows: list[GeneratedRow] = []
@@ -139,21 +162,15 @@ def generate(
         ctx = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
         with ctx.Pool(workers) as pool:
             results = pool.imap(_task, tasks)
-            for chunk in _bar(results, len(tasks), progress):
+            for chunk in progress_bar(results, total=len(tasks), enabled=progress, desc="generate", unit="process"):
                 rows.extend(chunk)
     else:
-        for chunk in _bar(map(_task, tasks), len(tasks), progress):
+        for chunk in progress_bar(
+            map(_task, tasks), total=len(tasks), enabled=progress, desc="generate", unit="process"
+        ):
             rows.extend(chunk)
     _write(rows, Path(output), fmt)
     return GenerateReport(len(chosen), len(rows), time.perf_counter() - started, str(output))
-
-
-def _bar(items: Iterable, total: int, enabled: bool) -> Iterable:
-    if not enabled:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, total=total, unit="process", desc="generate", dynamic_ncols=True)
 
 
 def _write(rows: list[GeneratedRow], output: Path, fmt: str) -> None:

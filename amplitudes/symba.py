@@ -11,13 +11,14 @@ import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sympy import lambdify
 
 from amplitudes.physics.me2 import point_values, symbolic
 from amplitudes.physics.particles import marty_field, particle, particle_of_field
 from amplitudes.physics.phase_space import invariants, momenta
-from amplitudes.physics.process import Process
+from amplitudes.physics.process import Process, symba_symmetry_factor
 from symtok.errors import SymtokError
 from symtok.io import BadRow, Row, read_rows
 from symtok.parse import parse
@@ -28,14 +29,21 @@ def process_of_interaction(text: str, theory: str = "qed") -> Process:
     file of ``theory`` (``t`` is the tau in QED files and the top in QCD files)."""
     left, _, right = text.partition(" to ")
     names = []
+    offshell = set()
     for side in (left, right):
         for leg in re.split(r"\s{2,}", side.strip()):
-            anti = leg.startswith("AntiPart")
-            fld = leg.removeprefix("AntiPart").strip().split("_", 1)[0]
+            words = leg.split()
+            anti = "AntiPart" in words[:-1]
+            if "OffShell" in words[:-1]:
+                offshell.add(len(names) + 1)
+            if not words or set(words[:-1]) - {"AntiPart", "OffShell"}:
+                raise SymtokError(f"cannot read the leg {leg!r} of {text!r}")
+            fld = words[-1].split("_", 1)[0]
             names.append(particle_of_field(fld, anti=anti, theory=theory))
     if len(names) != 4:
         raise SymtokError(f"cannot read the process of {text!r}")
-    return Process(tuple(map(particle, names[:2])), tuple(map(particle, names[2:])))  # type: ignore[arg-type]
+    legs = tuple(map(particle, names))
+    return Process((legs[0], legs[1]), (legs[2], legs[3]), frozenset(offshell))
 
 
 @dataclass(frozen=True)
@@ -67,25 +75,44 @@ def check_row(row: Row, theory: str, points: int, rng: random.Random) -> RowChec
     """Compare one row's squared amplitude with each generated diagram's (times SYMBA's identical-
     particle factor) at ``points`` random phase-space points."""
     process = process_of_interaction(row.process or "", theory)
-    theirs = parse(row.squared_amplitude or "")
-    ours = symbolic(str(process), theory, False)
-    # SYMBA's rows include the 1/2 for identical final-state particles; ours leave it to the
-    # cross-section (docs/physics.md)
-    symmetry = 0.5 if process.outgoing[0] == process.outgoing[1] else 1.0
-    candidates = [symmetry * c for c in ours.per_diagram]
+    theirs = _Compiled(parse(row.squared_amplitude or ""))
+    candidates = list(_candidates(str(process), theory))
     for _ in range(points):
-        masses = [p.mass for p in process.legs]
+        # an off-shell leg gets a random virtuality: p_i^2 = s_ii != m_i^2
+        masses = [
+            p.mass + (rng.uniform(0.5, 20) if n in process.offshell else 0.0) for n, p in enumerate(process.legs, 1)
+        ]
         threshold = max(masses[0] + masses[1], masses[2] + masses[3])
         inv = invariants(
             momenta(tuple(masses), threshold * rng.uniform(1.1, 3) + rng.uniform(1, 30), rng.uniform(-0.95, 0.95))
         )
         values = point_values(process, inv)
         values |= {f"m_{marty_field(p.pdg, theory)}": p.mass for p in process.legs}  # the file's mass names
-        target = _evaluate(theirs, values)
-        candidates = [c for c in candidates if abs(_evaluate(c, values) / target - 1) < 1e-9]
+        target = theirs(values)
+        candidates = [c for c in candidates if abs(c(values) / target - 1) < 1e-9]
         if not candidates:
             return RowCheck(row.line, "mismatch", str(process), "no generated diagram matches")
     return RowCheck(row.line, "match", str(process))
+
+
+class _Compiled:
+    """An expression compiled once (lambdify) and evaluated at points given as {symbol name: value}."""
+
+    def __init__(self, expr) -> None:
+        self.args = sorted(expr.free_symbols, key=lambda s: s.name)
+        self.fn = lambdify(self.args, expr, "math")
+
+    def __call__(self, values: dict[str, float]) -> float:
+        return complex(self.fn(*(values[a.name] for a in self.args))).real
+
+
+@lru_cache(maxsize=256)
+def _candidates(process: str, theory: str) -> tuple[_Compiled, ...]:
+    """Each generated diagram's |M_d|^2 as MARTY's rows hold it: -g gluon sums and SYMBA's identical-
+    particle factor (ours leave it to the cross-section, docs/physics.md)."""
+    ours = symbolic(process, theory, False, "feynman")
+    symmetry = float(symba_symmetry_factor(Process.parse(process)))
+    return tuple(_Compiled(symmetry * c) for c in ours.per_diagram)
 
 
 def check_symba_rows(path: str, theory: str = "qed", points: int = 3, seed: int = 0) -> Iterator[RowCheck]:
@@ -116,8 +143,3 @@ def check_symba_file(path: str, theory: str = "qed", points: int = 3, seed: int 
         else:
             report.errors.append((result.line, result.reason or ""))
     return report
-
-
-def _evaluate(expr, values: dict[str, float]) -> float:
-    args = sorted(expr.free_symbols, key=lambda s: s.name)
-    return complex(lambdify(args, expr, "math")(*(values[a.name] for a in args))).real

@@ -106,13 +106,25 @@ def amplitudes_generate(
     ] = "diagram",
     workers: Annotated[int, typer.Option("--workers", "-j", min=1)] = 1,
     seed: Annotated[int, typer.Option(help="seeds the MARTY-like index numbering")] = 0,
+    offshell: Annotated[
+        bool, typer.Option("--offshell", help="every pattern of OffShell legs per process (16 for 2->2)")
+    ] = False,
     progress: Progress = True,
 ) -> None:
-    """Generate tree-level 2->2 amplitudes and squared amplitudes in the SYMBA row format."""
+    """Generate tree-level 2->2 amplitudes and squared amplitudes in the SYMBA row format (diagram
+    rows sum external gluons with -g as MARTY does; process rows use physical polarisations)."""
     from amplitudes.generate import generate
 
     report = generate(
-        theory, output, processes=processes, fmt=fmt, mode=mode, workers=workers, seed=seed, progress=progress
+        theory,
+        output,
+        processes=processes,
+        fmt=fmt,
+        mode=mode,
+        workers=workers,
+        seed=seed,
+        progress=progress,
+        offshell=offshell,
     )
     say(f"{report.processes} processes, {report.rows} rows in {report.seconds:.1f} s -> {report.output}")
 
@@ -123,14 +135,17 @@ def amplitudes_check_symba(
     theory: Annotated[Theory, typer.Option(help="qed | qcd")] = "qed",
     points: Annotated[int, typer.Option(min=1, help="random phase-space points per row")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per row")] = False,
+    progress: Progress = True,
 ) -> None:
-    """Compare each row's squared amplitude with the generator's; every row gets a verdict (an
-    unreadable row is an error and the run goes on); exit 1 if any row does not match."""
+    """Compare each row's squared amplitude with the generator's (OffShell legs included; external
+    gluons summed with -g, MARTY's per-diagram convention); every row gets a verdict (an unreadable
+    row is an error and the run goes on); exit 1 if any row does not match."""
     from amplitudes.symba import check_symba_rows
+    from symtok.files import progress_bar
 
     counts = {"match": 0, "mismatch": 0, "error": 0}
     shown = 0
-    for result in check_symba_rows(path, theory, points):
+    for result in progress_bar(check_symba_rows(path, theory, points), enabled=progress, unit="row", desc="check"):
         counts[result.status] += 1
         if as_json:
             json_line(asdict(result))

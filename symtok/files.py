@@ -109,13 +109,15 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=1, default=float) + "\n")
 
 
-def progress_bar(items: Iterable[T], *, total: int | None = None, enabled: bool = True, desc: str = "") -> Iterable[T]:
+def progress_bar(
+    items: Iterable[T], *, total: int | None = None, enabled: bool = True, desc: str = "", unit: str = "it"
+) -> Iterable[T]:
     """``items`` wrapped in a tqdm progress bar on stderr when ``enabled`` (a person is waiting)."""
     if not enabled:
         return items
     from tqdm import tqdm
 
-    return tqdm(items, total=total, desc=desc or None, unit="it", dynamic_ncols=True, leave=False)
+    return tqdm(items, total=total, desc=desc or None, unit=unit, dynamic_ncols=True, leave=False)
 
 
 def data_path(*parts: str) -> Path:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sympy import Add, Expr, Integer, Mul, Pow, S
 
 from amplitudes.physics.diagrams import Diagram, diagrams
+from amplitudes.physics.particles import marty_field
 from amplitudes.physics.process import Process, leg_roles
 from amplitudes.physics.squared import SymbolicDiagram, leg_masses, symbolic_terms
 from symtok.indices import ADJOINT, DIRAC, FUNDAMENTAL, LABEL, LORENTZ, Index
@@ -82,7 +83,7 @@ class AmplitudeBuilder:
         self.theory = theory
         self.factory = factory
         self.roles = leg_roles(process)
-        self.masses = leg_masses(process)
+        self.masses = leg_masses(process, theory=theory)
         self.legs: dict[int, LegNames] = {}
         for n, p in enumerate(process.legs, start=1):
             kind = LORENTZ if p.is_vector else DIRAC
@@ -96,7 +97,7 @@ class AmplitudeBuilder:
         p = self.process.legs[n - 1]
         names = self.legs[n]
         momentum = symbol_for(f"p_{n}")
-        field_ = symbol_for(p.field)
+        field_ = symbol_for(marty_field(p.pdg, self.theory))
         incoming = n <= 2
         if p.is_vector:
             lorentz = Index(names.spin, LORENTZ, up=True)

@@ -14,16 +14,16 @@ from amplitudes.physics.numeric import Couplings, me2_numeric_at
 from amplitudes.physics.particles import marty_field
 from amplitudes.physics.phase_space import invariants, momenta
 from amplitudes.physics.process import Process, process_masses
-from amplitudes.physics.squared import SquaredAmplitude, squared_amplitude
+from amplitudes.physics.squared import GluonSum, SquaredAmplitude, squared_amplitude
 from amplitudes.physics.theory import infer_theory
 from symtok.errors import SymtokError
 from symtok.symbols import symbol_for
 
 
 @cache
-def symbolic(process: str, theory: str, massless: bool) -> SquaredAmplitude:
-    """Cached symbolic |M|^2 of a process."""
-    return squared_amplitude(process, theory, massless=massless)
+def symbolic(process: str, theory: str, massless: bool, gluons: GluonSum = "physical") -> SquaredAmplitude:
+    """Cached symbolic |M|^2 of a process (external gluons summed as ``gluons`` says)."""
+    return squared_amplitude(process, theory, massless=massless, gluons=gluons)
 
 
 @cache

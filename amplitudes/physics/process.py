@@ -1,8 +1,15 @@
-"""2→2 processes: parsing ``"e+ e- > mu+ mu-"``, conservation laws, the legs' roles and masses."""
+"""2→2 processes: parsing ``"e+ e- > mu+ mu-"``, conservation laws, the legs' roles and masses.
+
+A leg written with a trailing ``*`` (``"e- e+ > a a*"``) is off shell, as MARTY's ``OffShell``
+fields are: its p_i^2 stays the symbol s_ii wherever it appears (propagators, traces) instead of
+becoming m_i^2. Spin sums and polarisation sums are the on-shell ones (docs/physics.md).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
+from fractions import Fraction
 
 from amplitudes.physics.particles import Particle, particle
 from symtok.errors import SymtokError
@@ -14,27 +21,45 @@ QCD_QUARKS = ("u", "d", "s", "c", "b", "t")
 
 @dataclass(frozen=True)
 class Process:
-    """Two incoming and two outgoing particles; legs are numbered 1, 2 (in) and 3, 4 (out)."""
+    """Two incoming and two outgoing particles; legs are numbered 1, 2 (in) and 3, 4 (out).
+    ``offshell`` holds the numbers of the off-shell legs (p_i^2 = s_ii)."""
 
     incoming: tuple[Particle, Particle]
     outgoing: tuple[Particle, Particle]
+    offshell: frozenset[int] = field(default=frozenset())
+
+    def __post_init__(self) -> None:
+        if not self.offshell <= {1, 2, 3, 4}:
+            raise SymtokError(f"off-shell legs must be numbered 1..4; got {sorted(self.offshell)}")
 
     @classmethod
     def parse(cls, text: str) -> Process:
-        """``"e+ e- > mu+ mu-"`` (MadGraph names, spaces between particles)."""
+        """``"e+ e- > mu+ mu-"`` (MadGraph names, spaces between particles; ``mu-*`` is an off-shell leg)."""
         if text.count(">") != 1:
             raise SymtokError(f"a process looks like 'e+ e- > mu+ mu-'; got {text!r}")
         left, right = (side.split() for side in text.split(">"))
         if len(left) != 2 or len(right) != 2:
             raise SymtokError(f"only 2 -> 2 processes are supported; got {text!r}")
-        return cls(tuple(particle(n) for n in left), tuple(particle(n) for n in right))  # type: ignore[arg-type]
+        names = [*left, *right]
+        offshell = frozenset(n for n, name in enumerate(names, start=1) if name.endswith("*") and len(name) > 1)
+        legs = [particle(name[:-1] if n in offshell else name) for n, name in enumerate(names, start=1)]
+        return cls((legs[0], legs[1]), (legs[2], legs[3]), offshell)
 
     @property
     def legs(self) -> tuple[Particle, Particle, Particle, Particle]:
         return (*self.incoming, *self.outgoing)
 
+    @property
+    def on_shell(self) -> Process:
+        """The same process with every leg on shell."""
+        return Process(self.incoming, self.outgoing)
+
+    def leg_name(self, n: int) -> str:
+        """Leg ``n``'s particle name, with ``*`` when it is off shell."""
+        return self.legs[n - 1].name + ("*" if n in self.offshell else "")
+
     def __str__(self) -> str:
-        return " ".join(p.name for p in self.incoming) + " > " + " ".join(p.name for p in self.outgoing)
+        return f"{self.leg_name(1)} {self.leg_name(2)} > {self.leg_name(3)} {self.leg_name(4)}"
 
     def conserves(self) -> bool:
         """Charge and every fermion flavour number are conserved."""
@@ -49,6 +74,20 @@ class Process:
             if number(incoming) != number(outgoing):
                 return False
         return True
+
+
+def offshell_variants(process: Process) -> list[Process]:
+    """The process with every subset of its legs off shell (the on-shell one first; 16 for 2→2),
+    as MARTY's OffShell rows come."""
+    legs = range(1, len(process.legs) + 1)
+    subsets = [frozenset(c) for r in range(len(legs) + 1) for c in itertools.combinations(legs, r)]
+    return [Process(process.incoming, process.outgoing, subset) for subset in subsets]
+
+
+def symba_symmetry_factor(process: Process) -> Fraction:
+    """The factor MARTY's per-diagram rows include and our |M|^2 leaves to the cross-section: 1/2
+    for two identical final-state particles (off shell or not), else 1 (docs/physics.md)."""
+    return Fraction(1, 2) if process.outgoing[0] == process.outgoing[1] else Fraction(1)
 
 
 def leg_roles(process: Process) -> dict[int, str]:

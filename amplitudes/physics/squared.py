@@ -18,31 +18,37 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Literal
 
 from sympy import Expr, I, Integer, Rational, S, expand
 
 from amplitudes.physics.colour import ColourStructure, F, T, colour_sum
 from amplitudes.physics.diagrams import Diagram, diagrams
-from amplitudes.physics.particles import Particle
+from amplitudes.physics.particles import Particle, marty_field
 from amplitudes.physics.process import Process, leg_roles
 from symtok.errors import SymtokError
 from symtok.symbols import symbol_for
 
 REG = symbol_for("reg_prop")
 
+GluonSum = Literal["physical", "feynman"]
+#: How external gluon polarisations are summed: physical (axial gauge) or -g (MARTY's per-diagram rows).
+GLUON_SUMS: tuple[str, ...] = ("physical", "feynman")
+
 # A Dirac factor is a linear combination of terms (coeff, kind, arg): kind "g" = gamma^arg (an
 # index name), "p" = pslash_arg (a leg number 1..4), "1" = the identity.
 DiracFactor = tuple[tuple[Expr, str, object], ...]
 
 
-def mass_symbol(p: Particle) -> Expr:
-    return symbol_for(f"m_{p.field}")
+def mass_symbol(p: Particle, theory: str = "qed") -> Expr:
+    """m_X with X the field name MARTY writes in a file of ``theory`` (the top is m_tt in QED, m_t in QCD)."""
+    return symbol_for(f"m_{marty_field(p.pdg, theory)}")
 
 
-def dot_symbol(i: int, j: int, masses: dict[int, Expr]) -> Expr:
-    """p_i·p_j in MARTY's variables: s_ij (i < j) or m_i^2."""
+def dot_symbol(i: int, j: int, squares: dict[int, Expr]) -> Expr:
+    """p_i·p_j in MARTY's variables: s_ij (i < j), or p_i^2 from ``squares`` (m_i^2, or s_ii off shell)."""
     if i == j:
-        return masses[i] ** 2
+        return squares[i]
     a, b = sorted((i, j))
     return symbol_for(f"s_{a}{b}")
 
@@ -89,9 +95,9 @@ def _add(*vs: dict[int, int]) -> dict[int, int]:
     return {k: c for k, c in out.items() if c}
 
 
-def _square(q: dict[int, int], masses: dict[int, Expr]) -> Expr:
+def _square(q: dict[int, int], squares: dict[int, Expr]) -> Expr:
     return sum(
-        (ci * cj * dot_symbol(i, j, masses) for (i, ci), (j, cj) in itertools.product(q.items(), q.items())), S.Zero
+        (ci * cj * dot_symbol(i, j, squares) for (i, ci), (j, cj) in itertools.product(q.items(), q.items())), S.Zero
     )
 
 
@@ -135,6 +141,7 @@ def symbolic_terms(
     per colour structure, in the order of amplitudes.physics.numeric); index names carry ``tag``."""
     roles = leg_roles(process)
     legs = process.legs
+    squares = leg_squares(process, masses)
     e, g = symbol_for("e"), symbol_for("g")
     if diagram.propagator is None:
         coefficient = -I * g**2
@@ -181,7 +188,9 @@ def symbolic_terms(
                     colour.append(T(index, f"c{row}", f"c{col}"))
         q = _add(_k(i), _k(j))
         sign = _pairing_sign(lines)
-        return [SymbolicDiagram(diagram, sign * coefficient, lines, [_square(q, masses) + REG], tensors, tuple(colour))]
+        return [
+            SymbolicDiagram(diagram, sign * coefficient, lines, [_square(q, squares) + REG], tensors, tuple(colour))
+        ]
     # fermion exchange between two external vector bosons
     group_a = (i, j) if any(roles[y] == "col" for y in (i, j)) else (k, m)
     group_b = (k, m) if group_a == (i, j) else (i, j)
@@ -195,7 +204,7 @@ def symbolic_terms(
     line = Line(row, col, [_gamma(f"e{boson_b}"), numerator, _gamma(f"e{boson_a}")])
     coefficient = coupling(legs[col - 1]) ** 2 * I  # two vertices and i (qslash + m) / (q^2 - m^2)
     colour = (T(f"c{boson_b}", f"c{row}", "y"), T(f"c{boson_a}", "y", f"c{col}")) if theory == "qcd" else ()
-    return [SymbolicDiagram(diagram, coefficient, [line], [_square(q, masses) - mq**2 + REG], [], colour)]
+    return [SymbolicDiagram(diagram, coefficient, [line], [_square(q, squares) - mq**2 + REG], [], colour)]
 
 
 def _pairing_sign(lines: list[Line]) -> int:
@@ -206,11 +215,11 @@ def _pairing_sign(lines: list[Line]) -> int:
 # ---------------------------------------------------------------------------------- traces
 
 
-def _pair(a: tuple[str, object], b: tuple[str, object], masses: dict[int, Expr]) -> tuple[Expr, tuple]:
+def _pair(a: tuple[str, object], b: tuple[str, object], squares: dict[int, Expr]) -> tuple[Expr, tuple]:
     """(scalar, index factor or ()) of the product a·b of two trace arguments."""
     (ka, va), (kb, vb) = a, b
     if ka == "p" and kb == "p":
-        return dot_symbol(va, vb, masses), ()
+        return dot_symbol(va, vb, squares), ()
     if ka == "p":
         return S.One, (("P", va, vb),)
     if kb == "p":
@@ -218,14 +227,14 @@ def _pair(a: tuple[str, object], b: tuple[str, object], masses: dict[int, Expr])
     return S.One, (("G", *tuple(sorted((va, vb)))),)
 
 
-def trace(args: tuple[tuple[str, object], ...], masses: dict[int, Expr]) -> dict[tuple, Expr]:
+def trace(args: tuple[tuple[str, object], ...], squares: dict[int, Expr]) -> dict[tuple, Expr]:
     """Tr(a_1 ... a_n) of gamma^mu / pslash arguments: {sorted index factors: coefficient}."""
-    return dict(_trace(args, tuple(sorted(masses.items()))))
+    return dict(_trace(args, tuple(sorted(squares.items()))))
 
 
 @cache
-def _trace(args: tuple[tuple[str, object], ...], masses_items: tuple) -> tuple[tuple[tuple, Expr], ...]:
-    masses = dict(masses_items)
+def _trace(args: tuple[tuple[str, object], ...], squares_items: tuple) -> tuple[tuple[tuple, Expr], ...]:
+    squares = dict(squares_items)
     if not args:
         return (((), Integer(4)),)
     if len(args) % 2:
@@ -233,16 +242,16 @@ def _trace(args: tuple[tuple[str, object], ...], masses_items: tuple) -> tuple[t
     out: dict[tuple, Expr] = {}
     first = args[0]
     for k in range(1, len(args)):
-        scalar, factor = _pair(first, args[k], masses)
+        scalar, factor = _pair(first, args[k], squares)
         sign = 1 if k % 2 == 1 else -1  # (-1)^(k) with 1-based k+1
         rest = args[1:k] + args[k + 1 :]
-        for factors, coeff in _trace(rest, masses_items):
+        for factors, coeff in _trace(rest, squares_items):
             key = tuple(sorted(factor + factors))
             out[key] = out.get(key, S.Zero) + sign * scalar * coeff
     return tuple((k, v) for k, v in out.items() if v != 0)
 
 
-def contract(factors: tuple, masses: dict[int, Expr]) -> tuple[Expr, tuple]:
+def contract(factors: tuple, squares: dict[int, Expr]) -> tuple[Expr, tuple]:
     """Contract every repeated Lorentz index: G(a,a) = 4, G(a,b)G(b,c) = G(a,c), P_i^a G(a,b) = P_i^b, P_i^a P_j^a = p_i·p_j."""
     items = list(factors)
     scalar = S.One
@@ -267,7 +276,7 @@ def contract(factors: tuple, masses: dict[int, Expr]) -> tuple[Expr, tuple]:
             a, b = (items[p] for p in places)
             rest = [f for n, f in enumerate(items) if n not in places]
             if a[0] == "P" and b[0] == "P":
-                scalar *= dot_symbol(a[1], b[1], masses)
+                scalar *= dot_symbol(a[1], b[1], squares)
             elif a[0] == "P" or b[0] == "P":
                 p, gm = (a, b) if a[0] == "P" else (b, a)
                 other = gm[2] if gm[1] == idx else gm[1]
@@ -300,12 +309,12 @@ def _bar(factors: list[DiracFactor], prime: str) -> list[DiracFactor]:
     return out
 
 
-def poly_mul(a: Poly, b: Poly, masses: dict[int, Expr]) -> Poly:
+def poly_mul(a: Poly, b: Poly, squares: dict[int, Expr]) -> Poly:
     """Product of two tensor polynomials, contracting every index that appears twice."""
     out: Poly = {}
     for ka, va in a.items():
         for kb, vb in b.items():
-            scalar, key = contract(ka + kb, masses)
+            scalar, key = contract(ka + kb, squares)
             out[key] = out.get(key, S.Zero) + scalar * va * vb
     return {k: v for k, v in out.items() if v != 0}
 
@@ -319,12 +328,13 @@ def _prime_poly(poly: Poly, prime: str) -> Poly:
     return {tuple(sorted(rename(f) for f in key)): v for key, v in poly.items()}
 
 
-def polarisation_sum(process: Process, n: int, prime: str) -> Poly:
-    """sum over physical polarisations of eps^{e_n} eps*^{e_n'}: -g for photons; for gluons the
-    axial-gauge sum -g + (k r + r k)/(k·r) with r the momentum of another massless leg."""
+def polarisation_sum(process: Process, n: int, prime: str, gluons: GluonSum = "physical") -> Poly:
+    """sum over polarisations of eps^{e_n} eps*^{e_n'}: -g for photons; for gluons the physical
+    (axial-gauge) sum -g + (k r + r k)/(k·r) with r the momentum of another massless leg, or -g
+    with ``gluons="feynman"`` (MARTY's per-diagram convention, no ghosts)."""
     a, b = f"e{n}", f"e{n}{prime}"
     poly: Poly = {(("G", *sorted((a, b))),): -S.One}
-    if process.legs[n - 1].name != "g":
+    if process.legs[n - 1].name != "g" or gluons == "feynman":
         return poly
     partner = next(
         m
@@ -339,9 +349,13 @@ def polarisation_sum(process: Process, n: int, prime: str) -> Poly:
     return poly
 
 
-def interference(process: Process, d1: SymbolicDiagram, d2: SymbolicDiagram, masses: dict[int, Expr]) -> Expr:
-    """Sum over spins and physical polarisations of M_d1 M_d2^* (without colour and denominators)."""
+def interference(
+    process: Process, d1: SymbolicDiagram, d2: SymbolicDiagram, masses: dict[int, Expr], gluons: GluonSum = "physical"
+) -> Expr:
+    """Sum over spins and polarisations (``gluons``: see :func:`polarisation_sum`) of M_d1 M_d2^*
+    (without colour and denominators)."""
     prime = "'"
+    squares = leg_squares(process, masses)
     by_row = {line.row: line for line in d1.lines}
     conj_by_col = {line.col: line for line in d2.lines}
     total: Poly = {(): S.One}
@@ -370,16 +384,16 @@ def interference(process: Process, d1: SymbolicDiagram, d2: SymbolicDiagram, mas
                     args.append((k, a))
             if coeff == 0:
                 continue
-            for key, value in trace(tuple(args), masses).items():
+            for key, value in trace(tuple(args), squares).items():
                 loop_sum[key] = loop_sum.get(key, S.Zero) + coeff * value
-        total = poly_mul(total, loop_sum, masses)
+        total = poly_mul(total, loop_sum, squares)
     for tensor in d1.tensors:
-        total = poly_mul(total, tensor, masses)
+        total = poly_mul(total, tensor, squares)
     for tensor in d2.tensors:
-        total = poly_mul(total, _prime_poly(tensor, prime), masses)
+        total = poly_mul(total, _prime_poly(tensor, prime), squares)
     for n, p in enumerate(process.legs, start=1):
         if p.is_vector:
-            total = poly_mul(total, polarisation_sum(process, n, prime), masses)
+            total = poly_mul(total, polarisation_sum(process, n, prime, gluons), squares)
     left = [k for k in total if k]
     if left:
         raise SymtokError(f"uncontracted Lorentz indices {left[0]}: the diagram structure is not closed")
@@ -391,26 +405,44 @@ def interference(process: Process, d1: SymbolicDiagram, d2: SymbolicDiagram, mas
 
 @dataclass(frozen=True)
 class SquaredAmplitude:
-    """Spin/colour-summed, initial-averaged |M|^2: per diagram and for the process (with interference)."""
+    """Spin/colour-summed, initial-averaged |M|^2: per diagram and for the process (with interference),
+    with external gluons summed as ``gluons`` says (the total is physical with ``"physical"``, and with
+    ``"feynman"`` only when at most one external gluon)."""
 
     process: str
     theory: str
     per_diagram: tuple[Expr, ...]
     total: Expr
+    gluons: GluonSum = "physical"
 
 
-def leg_masses(process: Process, massless: bool = False) -> dict[int, Expr]:
-    return {n: (S.Zero if massless or p.mass == 0 else mass_symbol(p)) for n, p in enumerate(process.legs, start=1)}
+def leg_masses(process: Process, massless: bool = False, theory: str = "qed") -> dict[int, Expr]:
+    return {
+        n: (S.Zero if massless or p.mass == 0 else mass_symbol(p, theory)) for n, p in enumerate(process.legs, start=1)
+    }
 
 
-def squared_amplitude(process: Process | str, theory: str, *, massless: bool = False) -> SquaredAmplitude:
-    """Symbolic |M|^2 (averaged over initial spins and colours) per diagram and for the whole process."""
+def leg_squares(process: Process, masses: dict[int, Expr]) -> dict[int, Expr]:
+    """p_i^2 of each leg: m_i^2 on shell, the symbol s_ii for an off-shell leg."""
+    return {n: symbol_for(f"s_{n}{n}") if n in process.offshell else m**2 for n, m in masses.items()}
+
+
+def squared_amplitude(
+    process: Process | str, theory: str, *, massless: bool = False, gluons: GluonSum = "physical"
+) -> SquaredAmplitude:
+    """Symbolic |M|^2 (averaged over initial spins and colours) per diagram and for the whole process.
+
+    ``gluons="physical"`` sums external gluons over their two physical polarisations (gauge
+    invariant totals, the textbook results); ``"feynman"`` uses -g_{mu nu} as MARTY does for its
+    per-diagram rows (docs/physics.md)."""
+    if gluons not in GLUON_SUMS:
+        raise SymtokError(f"gluons must be one of {GLUON_SUMS}; got {gluons!r}")
     if isinstance(process, str):
         process = Process.parse(process)
     diags = diagrams(process, theory)
     if not diags:
         raise SymtokError(f"{process} has no tree-level diagram in {theory}")
-    masses = leg_masses(process, massless)
+    masses = leg_masses(process, massless, theory)
     sym = [t for n, d in enumerate(diags) for t in symbolic_terms(process, d, theory, masses, str(n))]
     owner = [n for n, d in enumerate(diags) for _ in symbolic_terms(process, d, theory, masses, str(n))]
     average = Integer(4)
@@ -424,7 +456,7 @@ def squared_amplitude(process: Process | str, theory: str, *, massless: bool = F
         colour = colour_sum(sym[a].colour, sym[b].colour)
         if colour == 0:
             continue
-        value = interference(process, sym[a], sym[b], masses) * colour
+        value = interference(process, sym[a], sym[b], masses, gluons) * colour
         if a != b:  # M_a M_b^* + M_b M_a^* = 2 Re(C_ab K_ab); every symbol is real
             value = expand(value + value.conjugate())
         weight = 1
@@ -436,4 +468,4 @@ def squared_amplitude(process: Process | str, theory: str, *, massless: bool = F
     per_diagram = tuple(
         sum((t for (a, b), t in terms.items() if owner[a] == n and owner[b] == n), S.Zero) for n in range(len(diags))
     )
-    return SquaredAmplitude(str(process), theory, per_diagram, sum(terms.values(), S.Zero))
+    return SquaredAmplitude(str(process), theory, per_diagram, sum(terms.values(), S.Zero), gluons)
