@@ -129,6 +129,58 @@ def amplitudes_generate(
     say(f"{report.processes} processes, {report.rows} rows in {report.seconds:.1f} s -> {report.output}")
 
 
+@app.command("corpus")
+def amplitudes_corpus(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Corpus directory (shards, errors, manifest).")],
+    theory: Annotated[str, typer.Option(help="comma-separated: qed,qcd")] = "qed,qcd",
+    offshell: Annotated[
+        bool, typer.Option("--offshell", help="every pattern of OffShell legs (16 per process)")
+    ] = False,
+    orderings: Annotated[
+        Literal["one", "all"], typer.Option(help="one | all (each order of the incoming and of the outgoing legs)")
+    ] = "one",
+    shard: Annotated[
+        str | None, typer.Option(help="K/N: build only shard K of N (0 <= K < N); then `amplitudes corpus-merge`")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1)] = 1,
+    seed: Annotated[int, typer.Option(help="index numbering and the train/valid/test splits")] = 0,
+    progress: Progress = True,
+) -> None:
+    """Build a SYMBA-style corpus (Parquet shards with text and token ids, errors files, manifest)."""
+    from amplitudes.corpus import CorpusConfig, build_corpus
+    from symtok.shards import parse_shard
+
+    config = CorpusConfig(
+        theories=tuple(t.strip() for t in theory.split(",") if t.strip()),
+        offshell=offshell,
+        orderings=orderings,
+        seed=seed,
+    )
+    part = parse_shard(shard) if shard is not None else None
+    report = build_corpus(config, output, shard=part, workers=workers, progress=progress)
+    if report.shards_skipped:
+        say(f"shard already built in {report.output}; nothing to do")
+    else:
+        rate = report.rows / report.seconds if report.seconds else 0.0
+        say(
+            f"{report.items} process variants, {report.rows} rows, {report.errors} errors "
+            f"in {report.seconds:.1f} s ({rate:.0f} rows/s) -> {report.output}"
+        )
+    if report.manifest:
+        say(f"manifest: {report.manifest}")
+
+
+@app.command("corpus-merge")
+def amplitudes_corpus_merge(
+    output: Annotated[Path, typer.Argument(help="Corpus directory whose shards were built with --shard K/N.")],
+) -> None:
+    """Check that every shard of a sharded corpus is there and write its manifest."""
+    from amplitudes.corpus import merge_corpus
+
+    report = merge_corpus(output)
+    say(f"{report.shards_skipped} shards complete; manifest: {report.manifest}")
+
+
 @app.command("check-symba")
 def amplitudes_check_symba(
     path: Annotated[str, typer.Argument(help="SYMBA raw rows (Interaction: ... : ... : amp : sqamp)")],

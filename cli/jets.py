@@ -44,7 +44,8 @@ def jets_generate(
     ] = None,
 ) -> None:
     """Generate labelled jets with the published recipes; constituents as Parquet list columns."""
-    from jets.generate import generate_jets, parse_shard
+    from jets.generate import generate_jets
+    from symtok.shards import parse_shard
 
     part = parse_shard(shard) if shard is not None else None
     report = generate_jets(kind, n, output, workers=workers, seed=seed, append=append, progress=progress, shard=part)

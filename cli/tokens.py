@@ -14,9 +14,9 @@ from rich.table import Table
 from cli.render import EXPR_COMMAND, out, read_expr, say, warn
 from symtok.vocab import Vocab
 
-FileFormat = Literal["symba", "csv", "lines", "auto"]
+FileFormat = Literal["symba", "csv", "lines", "parquet", "auto"]
 VocabOption = Annotated[Path | None, typer.Option("--vocab", help="Vocabulary JSON (default: the shipped one).")]
-FormatOption = Annotated[FileFormat, typer.Option("--format", help="File layout: symba | csv | lines | auto")]
+FormatOption = Annotated[FileFormat, typer.Option("--format", help="File layout: symba | csv | lines | parquet | auto")]
 ExprForm = Literal["auto", "marty", "sympy", "symba-prefix", "functional"]
 FormOption = Annotated[
     ExprForm,

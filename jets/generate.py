@@ -24,6 +24,7 @@ from pathlib import Path
 
 from symtok.errors import SymtokError
 from symtok.files import atomic_path
+from symtok.shards import shard_items
 
 KINDS = ("qg", "top")
 CHUNK = 200  # jets per seeded chunk (Pythia init is ~0.35 s, so chunks must be large)
@@ -247,17 +248,6 @@ def _plan(
     return tasks, out.with_name(out.name + ".parts"), existing
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    """``K/N`` (0 <= K < N, as Slurm's ``$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`` with --array=0-(N-1))."""
-    try:
-        k, total = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise SymtokError(f"--shard takes K/N with integers, e.g. 3/10; got {text!r}") from None
-    if total < 1 or not 0 <= k < total:
-        raise SymtokError(f"--shard {text}: need 0 <= K < N")
-    return k, total
-
-
 def generate_jets(
     kind: str,
     n: int,
@@ -279,7 +269,7 @@ def generate_jets(
     the events of a one-shot run with the same seed."""
     out = Path(output)
     tasks, parts, existing = _plan(kind, n, out, seed, append)
-    mine = tasks if shard is None else tasks[shard[0] :: shard[1]]
+    mine = tasks if shard is None else shard_items(tasks, shard)
     parts.mkdir(parents=True, exist_ok=True)
     todo = [t for t in mine if not _part_path(parts, t).exists()]
     started = time.perf_counter()

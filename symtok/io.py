@@ -14,7 +14,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from symtok.vocab import Vocab
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("symba", "csv", "lines")
+FORMATS = ("symba", "csv", "lines", "parquet")
 SYMBA_SEPARATOR = " : "
 BATCH_ROWS = 4096
 
@@ -66,9 +66,11 @@ class EncodeReport:
 
 
 def detect_format(path: str) -> str:
-    """Guess the format from the extension (.csv) or the first line (SYMBA rows contain ' : ')."""
+    """Guess the format from the extension (.csv, .parquet) or the first line (SYMBA rows contain ' : ')."""
     if str(path).endswith(".csv"):
         return "csv"
+    if str(path).endswith(".parquet"):
+        return "parquet"
     if path == "-":
         return "lines"
     with open(path, encoding=text_encoding(path), errors="replace") as fh:
@@ -115,6 +117,9 @@ def read_rows(path: str, fmt: str = "auto") -> Iterator[Row | BadRow]:
     fmt = detect_format(path) if fmt == "auto" else fmt
     if fmt not in FORMATS:
         raise SymtokError(f"unknown format {fmt!r}; expected one of {FORMATS} or auto")
+    if fmt == "parquet":
+        yield from _read_parquet(path)
+        return
     try:
         fh = _open_text(path)
     except OSError as err:
@@ -130,6 +135,31 @@ def read_rows(path: str, fmt: str = "auto") -> Iterator[Row | BadRow]:
                 yield parse_symba_line(line, number)
             else:
                 yield Row(number, line.strip())
+
+
+def _read_parquet(path: str) -> Iterator[Row | BadRow]:
+    """Rows of a Parquet file with an ``amplitude`` column (``encode`` output, corpus shards), read in
+    batches; ``squared_amplitude``, ``process`` and ``diagram`` columns are used when present."""
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(path)
+    except OSError as err:
+        raise SymtokError(f"cannot read {path} as Parquet: {err}") from None
+    names = set(file.schema_arrow.names)
+    if "amplitude" not in names:
+        raise SymtokError(f"{path} has no 'amplitude' column (columns: {', '.join(sorted(names))})")
+    wanted = [c for c in ("amplitude", "squared_amplitude", "process", "diagram") if c in names]
+    number = 0
+    for batch in file.iter_batches(columns=wanted, batch_size=4096):
+        columns = {c: batch.column(c).to_pylist() for c in wanted}
+        for k in range(batch.num_rows):
+            number += 1
+            amplitude = columns["amplitude"][k]
+            if amplitude is None:
+                yield BadRow(number, "amplitude is null", "")
+                continue
+            yield Row(number, amplitude, **{c: columns[c][k] for c in wanted[1:]})
 
 
 _HEADER_FIELD = re.compile(r"[A-Za-z_ ]*\Z")
@@ -219,7 +249,9 @@ def encode_row(
     return record
 
 
-def _schema(vocab: Vocab):
+def record_schema(vocab: Vocab, extra: Sequence[tuple[str, object]] = ()):
+    """The Parquet schema of encoded rows (texts, token ids and lengths; the vocabulary and symtok's
+    version in the metadata), with ``extra`` (name, pyarrow type) columns after them."""
     import pyarrow as pa
 
     from symtok import __version__
@@ -234,6 +266,7 @@ def _schema(vocab: Vocab):
         ("amplitude_length", pa.int32()),
         ("squared_amplitude_ids", pa.list_(pa.int32())),
         ("squared_amplitude_length", pa.int32()),
+        *extra,
     ]
     meta = {b"symtok.version": __version__.encode(), b"symtok.vocab": vocab.to_json().encode()}
     return pa.schema(fields, metadata=meta)
@@ -268,7 +301,7 @@ def encode_file(
     vocab = vocab or Vocab.default()
     output = Path(output)
     errors_path = Path(f"{output}.errors.jsonl")
-    schema = _schema(vocab)
+    schema = record_schema(vocab)
     started = time.perf_counter()
     rows_in = rows_out = n_errors = 0
     total = count_rows(path) if progress else None

@@ -106,7 +106,8 @@ def test_shards_give_exactly_the_events_of_a_one_shot_run(tmp_path, monkeypatch)
     """Three independent shards (as batch-array jobs would run), then merge: the same table as one
     run with the same seed; merging before every shard is done is refused, naming what is missing."""
     import jets.generate as generate
-    from jets.generate import generate_jets, merge_jets, parse_shard
+    from jets.generate import generate_jets, merge_jets
+    from symtok.shards import parse_shard
 
     monkeypatch.setattr(generate, "CHUNK", 4)  # 7 chunks per label from 28 jets: several per shard
     one_shot = tmp_path / "one.parquet"

@@ -1,0 +1,89 @@
+"""The sharded corpus: orderings, deterministic shards equal to a one-shot build, manifest, splits."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from amplitudes.corpus import CorpusConfig, build_corpus, family, merge_corpus, orderings, plan
+from amplitudes.physics.process import Process
+from cli.main import run
+from symtok import SymtokError
+from symtok.io import Row, read_rows
+
+
+def _rows(directory):
+    rows = []
+    for path in sorted(directory.glob("rows-*.parquet")):
+        table = pq.read_table(path, columns=["process", "diagram", "amplitude", "squared_amplitude", "split_row"])
+        rows += [tuple(r.values()) for r in table.to_pylist()]
+    return sorted(rows)
+
+
+def test_orderings_are_distinct_and_carry_offshell_legs():
+    assert [str(p) for p in orderings(Process.parse("e+ e- > mu+ mu-*"))] == [
+        "e+ e- > mu+ mu-*",
+        "e+ e- > mu-* mu+",
+        "e- e+ > mu+ mu-*",
+        "e- e+ > mu-* mu+",
+    ]
+    assert len(orderings(Process.parse("e- e- > e- e-"))) == 1
+    assert len(orderings(Process.parse("e- e- > e- e-*"))) == 2
+    assert family("e-* e+ > a* a") == family("e+ e- > a a") == "e+ e- > a a"
+
+
+def test_sharded_build_equals_one_shot_and_merge_writes_the_manifest(tmp_path):
+    config = CorpusConfig(theories=("qed",), offshell=True, orderings="all", seed=3)
+    # a small corpus: only processes with a muon pair in the final state
+    whole, sharded = tmp_path / "whole", tmp_path / "sharded"
+    import amplitudes.corpus as corpus
+
+    original = corpus.plan
+    corpus.plan = lambda c: [item for item in original(c) if "> mu" in item[1]][:40]
+    try:
+        report = build_corpus(config, whole, workers=2)
+        assert report.manifest and report.errors == 0 and report.rows >= 40
+        for k in (2, 0):
+            assert build_corpus(config, sharded, shard=(k, 3)).manifest is None
+        with pytest.raises(SymtokError, match="1 of 3 shards are missing"):
+            merge_corpus(sharded)
+        build_corpus(config, sharded, shard=(1, 3))
+        assert build_corpus(config, sharded, shard=(1, 3)).shards_skipped == 1  # finished shards are skipped
+        assert merge_corpus(sharded).manifest
+        manifest = json.loads((sharded / "manifest.json").read_text())
+    finally:
+        corpus.plan = original
+    assert _rows(whole) == _rows(sharded)
+    assert manifest["rows"] == report.rows and manifest["errors"] == 0 and len(manifest["shards"]) == 3
+    assert sum(manifest["splits"]["row"].values()) == manifest["rows"]
+    lengths = manifest["by_theory"]["qed"]["squared_amplitude_tokens"]
+    assert 0 < lengths["p50"] <= lengths["p90"] <= lengths["p99"] <= lengths["max"]
+    with pytest.raises(SymtokError, match="other settings"):
+        build_corpus(CorpusConfig(theories=("qed",), seed=4), sharded, shard=(0, 3))
+
+
+def test_process_split_holds_out_whole_families(tmp_path):
+    config = CorpusConfig(theories=("qed",), orderings="all", test_fraction=0.3, valid_fraction=0.0)
+    build_corpus(config, tmp_path)
+    table = pq.read_table(next(tmp_path.glob("rows-*.parquet")), columns=["process", "split_process"]).to_pylist()
+    by_family: dict[str, set[str]] = {}
+    for row in table:
+        by_family.setdefault(family(row["process"]), set()).add(row["split_process"])
+    assert all(len(s) == 1 for s in by_family.values())
+    assert {"train", "test"} <= {s for v in by_family.values() for s in v}
+    assert len(plan(config)) == len({r["process"] for r in table})
+
+
+def test_corpus_shards_are_rows_for_every_reader_and_the_cli(tmp_path, capsys):
+    out = tmp_path / "c"
+    assert run(["amplitudes", "corpus", "-o", str(out), "--theory", "qcd", "--no-progress"]) == 0
+    shard = next(out.glob("rows-*.parquet"))
+    rows = list(read_rows(str(shard)))
+    assert rows and all(isinstance(r, Row) and r.squared_amplitude for r in rows)
+    assert run(["amplitudes", "check-symba", str(out / "missing.txt"), "--no-progress"]) == 2
+    assert run(["amplitudes", "corpus", "-o", str(out), "--theory", "qed,zz"]) == 2
+    assert run(["amplitudes", "corpus", "-o", str(out), "--shard", "3/3"]) == 2
+    assert run(["amplitudes", "corpus-merge", str(tmp_path / "nothing")]) == 2
+    assert "theories must be" in capsys.readouterr().err
