@@ -54,9 +54,9 @@ class CorpusConfig(Config):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "theories", tuple(self.theories))
-        unknown = set(self.theories) - {"qed", "qcd"}
+        unknown = set(self.theories) - {"qed", "qcd", "mixed"}
         if not self.theories or unknown:
-            raise SymtokError(f"theories must be qed and/or qcd; got {', '.join(self.theories) or 'none'}")
+            raise SymtokError(f"theories must be among qed, qcd, mixed; got {', '.join(self.theories) or 'none'}")
         if not (0 <= self.test_fraction and 0 <= self.valid_fraction and self.test_fraction + self.valid_fraction < 1):
             raise SymtokError("test_fraction and valid_fraction must be >= 0 and sum to less than 1")
 
@@ -175,6 +175,17 @@ def build_corpus(
     rows, errors = _write_shard(path, [(i, t, p, config) for i, (t, p) in mine], workers, progress)
     manifest = _maybe_manifest(out, config, n) if shard is None else None
     return CorpusReport(len(mine), rows, errors, 1, 0, time.perf_counter() - started, str(out), manifest)
+
+
+def read_corpus(output: str | Path, columns: list[str] | None = None):
+    """Every shard of a corpus directory as one pyarrow Table (``columns`` only, when given)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = sorted(Path(output).glob("rows-*-of-*.parquet"))
+    if not files:
+        raise SymtokError(f"{output} holds no corpus shards (rows-K-of-N.parquet)")
+    return pa.concat_tables([pq.read_table(f, columns=columns) for f in files])
 
 
 def merge_corpus(output: str | Path) -> CorpusReport:

@@ -48,7 +48,7 @@ def interaction_field(process: Process, theory: str, factory: IndexFactory) -> s
     parts = []
     for n, p in enumerate(process.legs, start=1):
         spin = factory.name(LORENTZ if p.is_vector else DIRAC)
-        if theory == "qcd" and p.colour != 1:
+        if theory != "qed" and p.colour != 1:
             text = (
                 f"{marty_field(p.pdg, theory)}_{{{factory.name(ADJOINT if p.colour == 8 else FUNDAMENTAL)},{spin}}}(X)"
             )

@@ -15,8 +15,8 @@ from cli import squared
 from cli.options import DeviceOption, PrecisionOption, on_device
 from cli.render import EXPR_COMMAND, json_line, out, say, warn
 
-Theory = Literal["qed", "qcd"]
-TheoryOrAuto = Literal["qed", "qcd", "auto"]
+Theory = Literal["qed", "qcd", "mixed"]
+TheoryOrAuto = Literal["qed", "qcd", "mixed", "auto"]
 PresetName = Literal["default", "study", "smoke"]
 Progress = Annotated[bool, typer.Option("--progress/--no-progress")]
 
@@ -30,7 +30,7 @@ app.add_typer(squared.app, name="squared")
 
 @app.command("list")
 def amplitudes_list(
-    theory: Annotated[Theory, typer.Option(help="qed | qcd")] = "qed",
+    theory: Annotated[Theory, typer.Option(help="qed | qcd | mixed")] = "qed",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Every tree-level 2->2 process of a theory, with its diagrams."""
@@ -93,7 +93,7 @@ def amplitudes_me2(
 @app.command("generate")
 def amplitudes_generate(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
-    theory: Annotated[Theory, typer.Option(help="qed | qcd")] = "qed",
+    theory: Annotated[Theory, typer.Option(help="qed | qcd | mixed")] = "qed",
     processes: Annotated[
         list[str] | None, typer.Option("--processes", "-p", help='e.g. -p "e+ e- > mu+ mu-" (repeatable); default: all')
     ] = None,
@@ -132,7 +132,7 @@ def amplitudes_generate(
 @app.command("corpus")
 def amplitudes_corpus(
     output: Annotated[Path, typer.Option("--output", "-o", help="Corpus directory (shards, errors, manifest).")],
-    theory: Annotated[str, typer.Option(help="comma-separated: qed,qcd")] = "qed,qcd",
+    theory: Annotated[str, typer.Option(help="comma-separated: qed,qcd,mixed")] = "qed,qcd",
     offshell: Annotated[
         bool, typer.Option("--offshell", help="every pattern of OffShell legs (16 per process)")
     ] = False,
@@ -184,7 +184,7 @@ def amplitudes_corpus_merge(
 @app.command("check-symba")
 def amplitudes_check_symba(
     path: Annotated[str, typer.Argument(help="SYMBA raw rows (Interaction: ... : ... : amp : sqamp)")],
-    theory: Annotated[Theory, typer.Option(help="qed | qcd")] = "qed",
+    theory: Annotated[Theory, typer.Option(help="qed | qcd | mixed")] = "qed",
     points: Annotated[int, typer.Option(min=1, help="random phase-space points per row")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per row")] = False,
     progress: Progress = True,

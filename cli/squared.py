@@ -148,11 +148,16 @@ def squared_train_generated(
         Path | None, typer.Option(help="also write the model here (e.g. data/models/squared-default)")
     ] = None,
     seed: Annotated[int, typer.Option(help="seeds generation, split, model and data order")] = 0,
+    offshell: Annotated[
+        bool, typer.Option("--offshell/--on-shell", help="include every pattern of OffShell legs (MARTY's rows)")
+    ] = True,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="processes building the corpus")] = 1,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
 ) -> None:
-    """The default model from generated rows only: generate, split, train, evaluate on the test split."""
+    """The default model from generated rows only: build the corpus (all orderings, OffShell
+    variants), split, train, evaluate on the test split."""
     from amplitudes.learn.squared_train import GENERATED_STEPS, configure, train_generated
 
     names = tuple(t.strip() for t in theories.split(",") if t.strip())
@@ -164,7 +169,9 @@ def squared_train_generated(
     base = None if config is not None else configure(steps=GENERATED_STEPS)
     cfg = configure(config, base=base, steps=steps, seed=seed, progress=progress)
     with on_device(device, precision):
-        report = train_generated(output, cfg, theories=names, split=split, seed=seed, publish_to=publish)
+        report = train_generated(
+            output, cfg, theories=names, split=split, seed=seed, publish_to=publish, workers=workers, offshell=offshell
+        )
     say(f"{report.pairs} training rows, split by {split}, in {report.seconds:.0f} s")
     say(_summary(report.metrics["valid"]))
     say(f"model written to {publish or report.model_dir}")

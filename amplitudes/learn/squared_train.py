@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import symtok
 from amplitudes.learn.squared import KIND, SquaredConfig, load_squared, train_squared
 from amplitudes.learn.squared_data import read_pairs, write_errors
 from amplitudes.learn.squared_eval import evaluate_pairs
 from symtok.errors import SymtokError
-from symtok.io import BadRow, Row, read_rows
+from symtok.io import BadRow, read_rows
 from symtok.nn.checkpoint import load_model
 from symtok.nn.train import TrainConfig, is_main_process
 from symtok.vocab import Vocab
@@ -192,43 +190,41 @@ def split_generated(
     *,
     theories: Sequence[str] = ("qed", "qcd"),
     split: str = "rows",
-    test_fraction: float = 0.1,
+    test_fraction: float = 0.05,
     seed: int = 0,
     workers: int = 1,
+    offshell: bool = True,
+    orderings: str = "all",
 ) -> tuple[Path, Path]:
-    """Generate every diagram row of ``theories`` and split it into train.csv / test.csv (``amp,sqamp``):
-    by ``rows`` (a seeded random row split, SYMBA's protocol) or by ``processes`` (every row of a
-    held-out process is in test)."""
+    """Build the generated corpus of ``theories`` (every diagram row, each leg ordering and, with
+    ``offshell``, every pattern of OffShell legs: MARTY's rows) and split it into train.csv / test.csv
+    (``amp,sqamp``) by ``rows`` (a seeded hash of each row, SYMBA's protocol) or by ``processes``
+    (every ordering and OffShell variant of a held-out process is in test)."""
     import csv
 
-    from amplitudes.generate import generate
+    from amplitudes.corpus import CorpusConfig, build_corpus, read_corpus
     from symtok.files import atomic_path
 
     if split not in ("rows", "processes"):
         raise SymtokError(f"split must be rows or processes, got {split!r}")
     out = Path(out_dir)
-    rows: list[Row] = []
-    for theory in theories:
-        path = out / f"{theory}.txt"
-        generate(theory, path, mode="diagram", workers=workers, seed=seed)
-        rows += [r for r in read_rows(str(path)) if isinstance(r, Row) and r.squared_amplitude]
-    rng = np.random.default_rng(seed)
-    if split == "rows":
-        test = set(rng.permutation(len(rows))[: max(1, round(test_fraction * len(rows)))].tolist())
-        is_test = [i in test for i in range(len(rows))]
-    else:
-        processes = sorted({str(r.process) for r in rows})
-        held = set(rng.permutation(len(processes))[: max(1, round(test_fraction * len(processes)))].tolist())
-        held_names = {processes[i] for i in held}
-        is_test = [str(r.process) in held_names for r in rows]
+    config = CorpusConfig(
+        theories=tuple(theories),
+        offshell=offshell,
+        orderings=orderings,  # type: ignore[arg-type]
+        seed=seed,
+        test_fraction=test_fraction,
+        valid_fraction=0.0,
+    )
+    build_corpus(config, out / "corpus", workers=workers)
+    column = "split_row" if split == "rows" else "split_process"
+    table = read_corpus(out / "corpus", ["amplitude", "squared_amplitude", column]).to_pylist()
     paths = (out / "train.csv", out / "test.csv")
-    for path, want in zip(paths, (False, True), strict=True):
+    for path, want in zip(paths, ("train", "test"), strict=True):
         with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["amp", "sqamp"])
-            writer.writerows(
-                [r.amplitude, r.squared_amplitude] for r, t in zip(rows, is_test, strict=True) if t == want
-            )
+            writer.writerows([r["amplitude"], r["squared_amplitude"]] for r in table if r[column] == want)
     return paths
 
 
@@ -238,17 +234,32 @@ def train_generated(
     *,
     theories: Sequence[str] = ("qed", "qcd"),
     split: str = "rows",
-    test_fraction: float = 0.1,
+    test_fraction: float = 0.05,
     seed: int = 0,
     publish_to: str | os.PathLike[str] | None = None,
+    workers: int = 1,
+    offshell: bool = True,
 ) -> TrainReport:
-    """The default model from generated data only: generate, split, train, evaluate on the test split,
-    and (``publish_to``) write the model directory there."""
+    """The default model from generated data only: build the corpus, split, train, evaluate on the
+    test split, and (``publish_to``) write the model directory there."""
     train_path, test_path = split_generated(
-        Path(out_dir) / "data", theories=theories, split=split, test_fraction=test_fraction, seed=seed
+        Path(out_dir) / "data",
+        theories=theories,
+        split=split,
+        test_fraction=test_fraction,
+        seed=seed,
+        workers=workers,
+        offshell=offshell,
     )
     report = train_squared_file(str(train_path), out_dir, config, valid_path=str(test_path))
-    report.metrics["split"] = {"by": split, "test_fraction": test_fraction, "seed": seed, "theories": list(theories)}
+    report.metrics["split"] = {
+        "by": split,
+        "test_fraction": test_fraction,
+        "seed": seed,
+        "theories": list(theories),
+        "offshell": offshell,
+        "orderings": "all",
+    }
     if publish_to is not None and is_main_process():
         publish(Path(out_dir) / "run", publish_to, report.metrics)
     return report

@@ -25,6 +25,7 @@ from symtok.objects import (
     ColouredSpinorV,
     ColourT,
     Conj,
+    DeltaF,
     Gamma,
     Metric,
     MomentumComponent,
@@ -88,7 +89,7 @@ class AmplitudeBuilder:
         for n, p in enumerate(process.legs, start=1):
             kind = LORENTZ if p.is_vector else DIRAC
             colour = None
-            if theory == "qcd" and p.colour != 1:
+            if theory != "qed" and p.colour != 1:
                 colour = factory.name(ADJOINT if p.colour == 8 else FUNDAMENTAL)
             self.legs[n] = LegNames(factory.index(LABEL), factory.name(kind), colour)
 
@@ -151,7 +152,7 @@ class AmplitudeBuilder:
         factors: list[Expr] = [term.coefficient]
         for line in term.lines:
             source[0] += 1
-            factors.append(self._line(line, lorentz_index, adjoint_index))
+            factors.append(self._line(line, term, lorentz_index, adjoint_index))
         for tensor in term.tensors:
             source[0] += 1
             factors.append(self._tensor(tensor, lorentz_index))
@@ -160,22 +161,31 @@ class AmplitudeBuilder:
         factors.extend(self.wavefunction(n) for n in self.legs)
         return Mul(*factors)
 
-    def _line(self, line, lorentz_index, adjoint_index) -> Expr:
-        """Sum over the expanded propagator numerators of one Dirac (and colour) chain."""
+    def _line(self, line, term: SymbolicDiagram, lorentz_index, adjoint_index) -> Expr:
+        """Sum over the expanded propagator numerators of one Dirac (and colour) chain: T^a at each
+        gluon vertex of a coloured line, delta_ij on a coloured line that meets only photons."""
         row_names, col_names = self.legs[line.row], self.legs[line.col]
-        quark = self.theory == "qcd"
         vertex_indices = [f[0][2] for f in line.factors if len(f) == 1 and f[0][1] == "g"]
+
+        def is_gluon(abstract: str) -> bool:  # e<n>: external leg n; otherwise the propagator
+            if abstract.startswith("e"):
+                return self.process.legs[int(abstract[1:]) - 1].name == "g"
+            return term.diagram.propagator is not None and term.diagram.propagator.name == "g"
+
+        gluon_indices = [v for v in vertex_indices if is_gluon(v)]
         colour = S.One
-        if quark:
+        if row_names.colour is not None and gluon_indices:
             chain = (
-                [row_names.colour] + [self.factory.name(FUNDAMENTAL) for _ in vertex_indices[:-1]] + [col_names.colour]
+                [row_names.colour] + [self.factory.name(FUNDAMENTAL) for _ in gluon_indices[:-1]] + [col_names.colour]
             )
             colour = Mul(
                 *(
                     ColourT(TAG, adjoint_index(v), Index(chain[k], FUNDAMENTAL), Index(chain[k + 1], FUNDAMENTAL))
-                    for k, v in enumerate(vertex_indices)
+                    for k, v in enumerate(gluon_indices)
                 )
             )
+        elif row_names.colour is not None:
+            colour = DeltaF(Index(row_names.colour, FUNDAMENTAL), Index(col_names.colour, FUNDAMENTAL))
         terms = []
         for choice in itertools.product(*line.factors):
             coeff = S.One
@@ -213,7 +223,7 @@ class AmplitudeBuilder:
 
     def _gluon_colour(self, term: SymbolicDiagram, number: int, adjoint_index) -> Expr:
         """f^abc at three-gluon vertices; the three f f structures of the contact diagram."""
-        if self.theory != "qcd":
+        if self.theory == "qed":
             return S.One
         if term.diagram.propagator is None:
             a, b, c, d = (adjoint_index(f"e{n}") for n in range(1, 5))

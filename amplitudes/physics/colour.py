@@ -1,7 +1,8 @@
 """Colour algebra of the symbolic squared amplitudes, independent of the numeric evaluator.
 
-A diagram's colour structure is a product of SU(N) generators ``T(a, i, j)`` = (T^a)_ij and
-structure constants ``F(a, b, c)`` = f^abc over named indices (external ones are ``c<leg>``,
+A diagram's colour structure is a product of SU(N) generators ``T(a, i, j)`` = (T^a)_ij,
+Kronecker deltas ``Delta(i, j)`` (a quark line that only meets photons) and structure constants
+``F(a, b, c)`` = f^abc over named indices (external ones are ``c<leg>``,
 repeated names are summed). ``colour_sum`` gives sum over every colour of C_1 C_2^* as an exact
 complex rational. The generators are built here from the generalized Gell-Mann basis of su(N)
 (normalised Tr(T^a T^b) = delta^ab / 2, f^abc = -2i Tr([T^a, T^b] T^c)); amplitudes.physics.numeric
@@ -41,7 +42,15 @@ class F:
     c: str
 
 
-ColourStructure = tuple[T | F, ...]
+@dataclass(frozen=True)
+class Delta:
+    """delta_{row col} in the fundamental representation: a quark line with no gluon on it."""
+
+    row: str
+    col: str
+
+
+ColourStructure = tuple[T | F | Delta, ...]
 
 
 @cache
@@ -88,6 +97,9 @@ def _tensor(structure: ColourStructure, external: list[str]) -> np.ndarray:
         if isinstance(factor, T):
             operands.append(generators())
             specs.append(letter(factor.adjoint) + letter(factor.row) + letter(factor.col))
+        elif isinstance(factor, Delta):
+            operands.append(np.eye(N_COLOURS, dtype=complex))
+            specs.append(letter(factor.row) + letter(factor.col))
         else:
             operands.append(structure_constants().astype(complex))
             specs.append(letter(factor.a) + letter(factor.b) + letter(factor.c))
@@ -101,7 +113,12 @@ def _external(structure: ColourStructure) -> list[str]:
     """Indices that occur once: the external colours (sorted by name)."""
     seen: dict[str, int] = {}
     for factor in structure:
-        names = (factor.adjoint, factor.row, factor.col) if isinstance(factor, T) else (factor.a, factor.b, factor.c)
+        if isinstance(factor, T):
+            names: tuple[str, ...] = (factor.adjoint, factor.row, factor.col)
+        elif isinstance(factor, Delta):
+            names = (factor.row, factor.col)
+        else:
+            names = (factor.a, factor.b, factor.c)
         for name in names:
             seen[name] = seen.get(name, 0) + 1
     if any(count > 2 for count in seen.values()):

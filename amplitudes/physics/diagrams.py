@@ -39,10 +39,10 @@ class Diagram:
 def vertices(theory: str) -> tuple[frozenset[tuple[str, int]], ...]:
     """The theory's vertices as multisets of all-outgoing field names."""
     out: list[Counter[str]] = []
-    if theory == "qed":
+    if theory in ("qed", "mixed"):
         for f in QED_FERMIONS:
             out.append(Counter([f, PARTICLES[f].antiparticle, "a"]))
-    elif theory == "qcd":
+    if theory in ("qcd", "mixed"):
         for q in QCD_QUARKS:
             out.append(Counter([q, q + "~", "g"]))
         out.append(Counter(["g", "g", "g"]))
@@ -53,13 +53,27 @@ def _is_vertex(fields: list[str], theory: str) -> bool:
     return frozenset(Counter(fields).items()) in vertices(theory)
 
 
+def couplings_used(process: Process, theory: str) -> set[str]:
+    """Which bosons' vertices the diagrams of ``process`` use: a subset of {"a", "g"}."""
+    used: set[str] = set()
+    for d in diagrams(process, theory):
+        if d.propagator is None:
+            used.add("g")
+            continue
+        if d.propagator.is_vector:
+            used.add(d.propagator.name)
+        used |= {p.name for p in process.legs if p.is_vector}
+    return used
+
+
 def outgoing_fields(process: Process) -> list[str]:
     """All-outgoing field of each leg: incoming legs become their antiparticles."""
     return [p.antiparticle for p in process.incoming] + [p.name for p in process.outgoing]
 
 
 def diagrams(process: Process, theory: str) -> list[Diagram]:
-    """Every tree-level diagram of ``process`` in ``theory`` (qed or qcd)."""
+    """Every tree-level diagram of ``process`` in ``theory`` (qed, qcd or mixed: both, with coloured,
+    charged quarks)."""
     fields = outgoing_fields(process)
     internal = {name for v in vertices(theory) for name, _ in v}
     found = []
@@ -68,6 +82,6 @@ def diagrams(process: Process, theory: str) -> list[Diagram]:
             anti = PARTICLES[x].antiparticle
             if _is_vertex([fields[i], fields[j], x], theory) and _is_vertex([fields[k], fields[m], anti], theory):
                 found.append(Diagram(channel, ((i, j), (k, m)), PARTICLES[x]))
-    if theory == "qcd" and fields == ["g"] * 4:
+    if theory in ("qcd", "mixed") and fields == ["g"] * 4:
         found.append(Diagram("contact", ((0, 1, 2, 3),), None))
     return found

@@ -142,7 +142,7 @@ class Couplings:
 
 
 def _colour_dim(leg: Leg, theory: str) -> int:
-    if theory != "qcd":
+    if theory == "qed":  # QED's quarks are colourless (SYMBA's QED set)
         return 1
     return 8 if leg.particle.colour == 8 else 3 if abs(leg.particle.colour) == 3 else 1
 
@@ -151,17 +151,21 @@ def _lower(v: np.ndarray) -> np.ndarray:
     return v * METRIC_DIAG
 
 
-def _vertex_current(legs: list[Leg], pair: tuple[int, int], theory: str, c: Couplings) -> tuple[np.ndarray, np.ndarray]:
-    """Current J^mu (h_i, h_j, mu) and colour (c_i, c_j, a) emitted by legs i, j into a vector propagator."""
+def _vertex_current(
+    legs: list[Leg], pair: tuple[int, int], theory: str, c: Couplings, boson: Particle
+) -> tuple[np.ndarray, np.ndarray]:
+    """Current J^mu (h_i, h_j, mu) and colour (c_i, c_j, a) emitted by legs i, j into a vector
+    propagator ``boson`` (photon or gluon)."""
     i, j = pair
     li, lj = legs[i], legs[j]
     if li.role != "vector" and lj.role != "vector":
         swap = li.role == "col"
         row, col = (lj, li) if swap else (li, lj)
-        if theory == "qed":
+        if boson.name == "a":
             charge = float(row.particle.charge if not row.particle.is_antiparticle else -row.particle.charge)
             coupling = -1j * c.e * charge
-            colour = np.ones((1, 1, 1))
+            dim = _colour_dim(row, theory)
+            colour = np.eye(dim, dtype=complex)[:, :, None]  # (c_row, c_col, 1)
         else:
             coupling = 1j * c.g
             t, _ = colour_matrices()
@@ -171,7 +175,7 @@ def _vertex_current(legs: list[Leg], pair: tuple[int, int], theory: str, c: Coup
             current = current.transpose(1, 0, 2)
             colour = colour.transpose(1, 0, 2)
         return current, colour
-    if li.role == "vector" and lj.role == "vector" and theory == "qcd":
+    if li.role == "vector" and lj.role == "vector" and boson.name == "g":
         k_i, k_j = li.k, lj.k
         vertex = three_gluon_vertex(k_i, k_j, -(k_i + k_j))  # (mu, nu, alpha), upper
         current = c.g * np.einsum("mna,xm,yn->xya", vertex, _lower(li.wave), _lower(lj.wave))
@@ -217,8 +221,8 @@ def diagram_terms(
     (i, j), (k, m) = diagram.groups
     x = diagram.propagator
     if x.is_vector:
-        j1, c1 = _vertex_current(legs, (i, j), theory, c)
-        j2, c2 = _vertex_current(legs, (k, m), theory, c)
+        j1, c1 = _vertex_current(legs, (i, j), theory, c, x)
+        j2, c2 = _vertex_current(legs, (k, m), theory, c, x)
         q = legs[i].k + legs[j].k
         kin = (-1j / dot(q, q)) * np.einsum("xym,m,zwm->xyzw", j1, METRIC_DIAG, j2)
         colour = np.einsum("xya,zwa->xyzw", c1, c2)
@@ -247,13 +251,19 @@ def _boson_vertices(
     """Vertex matrices (helicity, 4, 4) for bosons a (near the col end) and b, and the colour tensor
     (c_row, a_b, a_a, c_col)."""
     slashed = [slash(_raise_wave(legs[x].wave)) for x in (a, b)]
-    if theory == "qed":
-        charge = float(fermion.charge if not fermion.is_antiparticle else -fermion.charge)
-        coupling = -1j * c.e * charge
-        return coupling * slashed[0], coupling * slashed[1], np.ones((1, 1, 1, 1))
-    t, _ = colour_matrices()
-    colour = np.einsum("bij,ajk->ibak", t, t)
-    return 1j * c.g * slashed[0], 1j * c.g * slashed[1], colour
+    charge = float(fermion.charge if not fermion.is_antiparticle else -fermion.charge)
+    dim = 1 if theory == "qed" else abs(fermion.colour)
+    couplings, colours = [], []
+    for x in (a, b):
+        if legs[x].particle.name == "g":
+            t, _ = colour_matrices()
+            couplings.append(1j * c.g)
+            colours.append(t)  # (a, i, j)
+        else:
+            couplings.append(-1j * c.e * charge)
+            colours.append(np.eye(dim, dtype=complex)[None])  # (1, i, j)
+    colour = np.einsum("bij,ajk->ibak", colours[1], colours[0])
+    return couplings[0] * slashed[0], couplings[1] * slashed[1], colour
 
 
 def _raise_wave(wave: np.ndarray) -> np.ndarray:
@@ -329,7 +339,7 @@ def me2_numeric_at(
             total += colour * np.vdot(kb, ka)
     average = 1.0
     for leg in legs[:2]:
-        average *= leg.particle.spin_states * (_colour_dim(leg, theory) if theory == "qcd" else 1)
+        average *= leg.particle.spin_states * _colour_dim(leg, theory)
     return float(total.real) / average
 
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 from amplitudes.physics.particles import Particle, particle
 from symtok.errors import SymtokError
 
-THEORIES = ("qed", "qcd")
+THEORIES = ("qed", "qcd", "mixed")
 QED_FERMIONS = ("e-", "mu-", "ta-", "u", "d", "s", "c", "b", "t")
 QCD_QUARKS = ("u", "d", "s", "c", "b", "t")
 

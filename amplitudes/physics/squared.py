@@ -22,7 +22,7 @@ from typing import Literal
 
 from sympy import Expr, I, Integer, Rational, S, expand
 
-from amplitudes.physics.colour import ColourStructure, F, T, colour_sum
+from amplitudes.physics.colour import ColourStructure, Delta, F, T, colour_sum
 from amplitudes.physics.diagrams import Diagram, diagrams
 from amplitudes.physics.particles import Particle, marty_field
 from amplitudes.physics.process import Process, leg_roles
@@ -164,13 +164,17 @@ def symbolic_terms(
     (i, j), (k, m) = ((a + 1, b + 1) for a, b in diagram.groups)
     x = diagram.propagator
 
-    def coupling(line_particle: Particle) -> Expr:
-        return -I * e * _charge(line_particle) if theory == "qed" else I * g
+    def coupling(line_particle: Particle, boson: Particle) -> Expr:
+        """-i e Q at a photon vertex, i g (times T^a, in the colour structure) at a gluon vertex."""
+        return I * g if boson.name == "g" else -I * e * _charge(line_particle)
+
+    def coloured(p: Particle) -> bool:
+        return theory != "qed" and p.colour != 1  # QED's quarks are colourless (SYMBA's QED set)
 
     if x.is_vector:
         index = f"x{tag}"
         lines, tensors, coefficient = [], [], -I  # -i g_mn / q^2: the metric joins the two sides
-        colour: list[T | F] = []
+        colour: list[T | F | Delta] = []
         for a, b in ((i, j), (k, m)):
             if roles[a] == "vector" and roles[b] == "vector":
                 ka, kb = _k(a), _k(b)
@@ -178,14 +182,15 @@ def symbolic_terms(
                     three_gluon_tensor(ka, kb, {n: -c for n, c in _add(ka, kb).items()}, f"e{a}", f"e{b}", index)
                 )
                 coefficient *= g
-                if theory == "qcd":
-                    colour.append(F(f"c{a}", f"c{b}", index))
+                colour.append(F(f"c{a}", f"c{b}", index))
             else:
                 row, col = (a, b) if roles[a] == "row" else (b, a)
                 lines.append(Line(row, col, [_gamma(index)]))
-                coefficient *= coupling(legs[row - 1])
-                if theory == "qcd":
+                coefficient *= coupling(legs[row - 1], x)
+                if x.name == "g":
                     colour.append(T(index, f"c{row}", f"c{col}"))
+                elif coloured(legs[row - 1]):
+                    colour.append(Delta(f"c{row}", f"c{col}"))
         q = _add(_k(i), _k(j))
         sign = _pairing_sign(lines)
         return [
@@ -202,8 +207,14 @@ def symbolic_terms(
     mq = masses[col]
     numerator: DiracFactor = (*tuple((Integer(c), "p", n) for n, c in q.items()), (mq, "1", None))
     line = Line(row, col, [_gamma(f"e{boson_b}"), numerator, _gamma(f"e{boson_a}")])
-    coefficient = coupling(legs[col - 1]) ** 2 * I  # two vertices and i (qslash + m) / (q^2 - m^2)
-    colour = (T(f"c{boson_b}", f"c{row}", "y"), T(f"c{boson_a}", "y", f"c{col}")) if theory == "qcd" else ()
+    fermion, vector_a, vector_b = legs[col - 1], legs[boson_a - 1], legs[boson_b - 1]
+    # two vertices and i (qslash + m) / (q^2 - m^2)
+    coefficient = coupling(fermion, vector_b) * coupling(fermion, vector_a) * I
+    colour: tuple[T | F | Delta, ...] = ()
+    if coloured(fermion):
+        gluons = [f"c{n}" for n, v in ((boson_b, vector_b), (boson_a, vector_a)) if v.name == "g"]
+        chain = [f"c{row}", *(["y"] if len(gluons) == 2 else []), f"c{col}"]
+        colour = tuple(T(a, chain[n], chain[n + 1]) for n, a in enumerate(gluons)) or (Delta(f"c{row}", f"c{col}"),)
     return [SymbolicDiagram(diagram, coefficient, [line], [_square(q, squares) - mq**2 + REG], [], colour)]
 
 
@@ -446,7 +457,7 @@ def squared_amplitude(
     sym = [t for n, d in enumerate(diags) for t in symbolic_terms(process, d, theory, masses, str(n))]
     owner = [n for n, d in enumerate(diags) for _ in symbolic_terms(process, d, theory, masses, str(n))]
     average = Integer(4)
-    if theory == "qcd":
+    if theory != "qed":
         for p in process.incoming:
             average *= p.colour_states
     terms: dict[tuple[int, int], Expr] = {}

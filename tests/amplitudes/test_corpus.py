@@ -87,3 +87,20 @@ def test_corpus_shards_are_rows_for_every_reader_and_the_cli(tmp_path, capsys):
     assert run(["amplitudes", "corpus", "-o", str(out), "--shard", "3/3"]) == 2
     assert run(["amplitudes", "corpus-merge", str(tmp_path / "nothing")]) == 2
     assert "theories must be" in capsys.readouterr().err
+
+
+def test_generated_training_split_comes_from_the_corpus(tmp_path):
+    import csv
+
+    from amplitudes.learn.squared_train import split_generated
+
+    def pairs(path):
+        with open(path, newline="", encoding="utf-8") as fh:
+            return [tuple(r) for r in list(csv.reader(fh))[1:]]
+
+    train, test = split_generated(tmp_path, theories=("qed",), split="processes", test_fraction=0.2, offshell=False)
+    train_rows, test_rows = pairs(train), pairs(test)
+    manifest = json.loads((tmp_path / "corpus" / "manifest.json").read_text())
+    assert len(train_rows) + len(test_rows) == manifest["rows"] and test_rows
+    assert not set(train_rows) & set(test_rows)
+    assert manifest["config"]["orderings"] == "all"

@@ -51,6 +51,11 @@ MASSLESS = {
     ("g g > u u~", "qcd"): lambda s, t, u: 1 / 6 * (t * t + u * u) / (t * u) - 3 / 8 * (t * t + u * u) / s**2,
     ("g u > g u", "qcd"): lambda s, t, u: -4 / 9 * (s * s + u * u) / (s * u) + (u * u + s * s) / t**2,
     ("g g > g g", "qcd"): lambda s, t, u: 9 / 2 * (3 - t * u / s**2 - s * u / t**2 - s * t / u**2),
+    # mixed QED x QCD, / (e^2 g^2 Q_q^2): q q~ -> gamma g = 8/9 (t/u + u/t) (q q~ -> gamma gamma with one
+    # e Q -> g T^a: colour Tr(T^a T^a) = 4 over 9 instead of 3 over 9), and its crossing q g -> q gamma
+    ("u u~ > a g", "mixed"): lambda s, t, u: 4 / 9 * 8 / 9 * (t / u + u / t),
+    ("u g > u a", "mixed"): lambda s, t, u: -4 / 9 * 1 / 3 * (s / u + u / s),
+    ("d~ g > d~ a", "mixed"): lambda s, t, u: -1 / 9 * 1 / 3 * (s / u + u / s),
 }
 
 
@@ -125,6 +130,8 @@ def test_fractional_charges_and_massive_quarks():
         ("g u > g u", "qcd", [0, 2]),
         ("g g > g g", "qcd", [0, 1, 2, 3]),
         ("g g > t t~", "qcd", [0, 1]),
+        ("u u~ > a g", "mixed", [2, 3]),
+        ("u g > u a", "mixed", [1, 3]),
     ],
 )
 def test_ward_identity(process, theory, vector_legs):

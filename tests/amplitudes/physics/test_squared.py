@@ -8,6 +8,7 @@ import pytest
 
 from amplitudes.physics.me2 import me2, symbolic
 from amplitudes.physics.numeric import me2_numeric
+from amplitudes.physics.phase_space import invariants, momenta
 from amplitudes.physics.process import Process
 from amplitudes.physics.theory import enumerate_processes
 from symtok import parse, to_string, tokenize
@@ -30,6 +31,9 @@ def random_point(process: Process, rng: random.Random) -> tuple[float, float]:
         ("g u > g u", "qcd"),
         ("g g > t t~", "qcd"),
         ("u u > u u", "qcd"),
+        ("u u~ > a g", "mixed"),
+        ("a g > t t~", "mixed"),
+        ("u u~ > d d~", "mixed"),
     ],
 )
 def test_two_methods_agree(process, theory):
@@ -43,7 +47,7 @@ def test_two_methods_agree(process, theory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("theory", ["qed", "qcd"])
+@pytest.mark.parametrize("theory", ["qed", "qcd", "mixed"])
 def test_two_methods_agree_on_every_process(theory):
     rng = random.Random(theory)
     failures = []
@@ -76,3 +80,26 @@ def test_symbolic_uses_marty_variables():
     names = {s.name for s in expr.free_symbols}
     assert names <= {"e", "m_e", "m_mu", "s_12", "s_13", "s_14", "s_23", "s_24", "s_34", "reg_prop"}
     assert {"e", "s_12", "reg_prop"} <= names
+
+
+def test_mixed_processes_use_both_couplings_and_one_gluon_sums_agree():
+    from amplitudes.physics.diagrams import couplings_used
+    from amplitudes.physics.theory import enumerate_processes, infer_theory
+
+    processes = enumerate_processes("mixed")
+    assert processes and all(couplings_used(p, "mixed") == {"a", "g"} for p in processes)
+    assert Process.parse("u u~ > a g") in processes and Process.parse("e+ e- > u u~") not in processes
+    assert infer_theory(Process.parse("u g > u a")) == "mixed" and infer_theory(Process.parse("u g > u g")) == "qcd"
+    # with one external gluon the -g sum is exact (Ward identity): both modes give the same total
+    rng = random.Random(5)
+    for text in ("u u~ > a g", "u g > u a"):
+        sqrt_s, cos = random_point(Process.parse(text), rng)
+        physical = symbolic(text, "mixed", False).total
+        feynman = symbolic(text, "mixed", False, "feynman").total
+        from amplitudes.physics.me2 import point_values
+
+        values = point_values(
+            Process.parse(text), invariants(momenta(tuple(p.mass for p in Process.parse(text).legs), sqrt_s, cos))
+        )
+        a, b = (complex(x.subs({v: values[v.name] for v in x.free_symbols})).real for x in (physical, feynman))
+        assert a == pytest.approx(b, rel=1e-9)
