@@ -1,6 +1,6 @@
-"""Greedy decoding of an exported encoder–decoder (encoder.onnx + decoder_step.onnx) with
-onnxruntime and numpy only (no torch), grammar-constrained like the torch decoder, whose greedy
-outputs it reproduces."""
+"""Greedy and beam-search decoding of an exported encoder–decoder (encoder.onnx +
+decoder_step.onnx) with onnxruntime and numpy only (no torch), grammar-constrained like the torch
+decoder (symtok.nn.decode.beam_search), whose outputs it reproduces."""
 
 from __future__ import annotations
 
@@ -78,3 +78,100 @@ class OnnxSeq2Seq:
             if finished.all():
                 break
         return [tuple(o) for o in out]
+
+    def beam_search(
+        self,
+        sources: Sequence[Sequence[int]],
+        *,
+        beam: int,
+        max_length: int,
+        vocab: Vocab | None = None,
+        constrained: bool = True,
+        length_penalty: float = 0.0,
+    ) -> list[tuple[int, ...]]:
+        """The best of ``beam`` hypotheses per source, scored as symtok.nn.decode.beam_search scores
+        them (summed log-probabilities / length**length_penalty); ``beam=1`` is :meth:`greedy`."""
+        if beam < 1:
+            raise SymtokError(f"beam must be at least 1, got {beam}")
+        if beam == 1:
+            return self.greedy(sources, max_length=max_length, vocab=vocab, constrained=constrained)
+        meta = self.meta
+        b = len(sources)
+        rows = b * beam
+        width = max(1, max(len(s) for s in sources))
+        source_tokens = np.full((b, width), meta["pad_id"], dtype=np.int64)
+        for i, s in enumerate(sources):
+            source_tokens[i, : len(s)] = s
+        padding, *cross = self.encoder.run({"tokens": source_tokens})
+        expand = np.repeat(np.arange(b), beam)  # every beam of a source reads its encoder states
+        padding, cross = padding[expand], [c[expand] for c in cross]
+        state = [np.zeros((rows, *shape), dtype=np.float32) for shape in meta["state_shapes"]]
+        grammar = PrefixGrammar(vocab or Vocab.default(), max_length) if constrained else None
+        states: list = [grammar.initial() if grammar else None for _ in range(rows)]
+        scores = np.full((b, beam), -np.inf)
+        scores[:, 0] = 0.0
+        scores = scores.reshape(rows)
+        tokens: list[list[int]] = [[] for _ in range(rows)]
+        finished = [False] * rows
+        eos = int(meta["eos_id"])
+        current = np.full(rows, meta["bos_id"], dtype=np.int64)
+        cross_names = [s.name for s in self.step.preprocess.inputs[3 : 3 + len(cross)]]
+        state_names = [s.name for s in self.step.preprocess.inputs[3 + len(cross) :]]
+        for position in range(max_length + 1):
+            feeds = {"token": current, "position": np.array(position, dtype=np.int64), "memory_padding": padding}
+            feeds |= dict(zip(cross_names, cross, strict=True)) | dict(zip(state_names, state, strict=True))
+            logits, *state = self.step.run(feeds)
+            logits = logits.astype(np.float32)
+            size = logits.shape[-1]
+            log_probs = logits - _logsumexp(logits)
+            allow = np.ones((rows, size), dtype=bool)
+            for r in range(rows):
+                if finished[r]:
+                    allow[r] = False
+                    allow[r, eos] = True
+                elif states[r] is not None:
+                    allow[r] = states[r].allowed()[:size]
+                if position == max_length and not finished[r]:
+                    allow[r] = False
+                    allow[r, eos] = True  # the length budget is spent: end here
+            log_probs = np.where(allow, log_probs, -np.inf)
+            done = np.array(finished)
+            log_probs[done] = np.where(allow[done], 0.0, -np.inf)
+            candidates = (scores[:, None] + log_probs).reshape(b, beam * size)
+            top_index = np.argsort(-candidates, axis=1, kind="stable")[:, :beam]
+            top_scores = np.take_along_axis(candidates, top_index, axis=1)
+            parent = (top_index // size + np.arange(b)[:, None] * beam).reshape(-1)
+            token = (top_index % size).reshape(-1)
+            alive = np.isfinite(top_scores).reshape(-1)
+            new_tokens, new_finished, new_states = [], [], []
+            for p, t, ok in zip(parent.tolist(), token.tolist(), alive.tolist(), strict=True):
+                if finished[p] or t == eos or not ok:  # not ok: fewer live candidates than beams
+                    new_tokens.append(tokens[p])
+                    new_finished.append(True)
+                    new_states.append(states[p])
+                else:
+                    new_tokens.append([*tokens[p], t])
+                    new_finished.append(False)
+                    new_states.append(states[p].advance(t) if states[p] is not None else None)
+            tokens, finished, states = new_tokens, new_finished, new_states
+            scores = top_scores.reshape(rows)
+            if all(finished):
+                break
+            state = [s[parent] for s in state]  # each beam continues from its parent's decoder state
+            current = token.astype(np.int64)
+            current[np.array(finished)] = eos
+        best = []
+        for i in range(b):
+            ranked = [
+                (scores[r] / max(1, len(tokens[r])) ** length_penalty, -r)
+                for r in range(i * beam, (i + 1) * beam)
+                if np.isfinite(scores[r])
+            ]
+            _, r = max(ranked)
+            best.append(tuple(tokens[-r]))
+        return best
+
+
+def _logsumexp(x: np.ndarray) -> np.ndarray:
+    top = x.max(axis=-1, keepdims=True)
+    return top + np.log(np.exp(x - top).sum(axis=-1, keepdims=True))

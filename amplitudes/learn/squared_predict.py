@@ -17,9 +17,9 @@ from symtok.vocab import Vocab
 
 
 def predict_onnx(
-    model_dir: str | os.PathLike[str], amplitudes: Sequence[str], *, batch_size: int = 32
+    model_dir: str | os.PathLike[str], amplitudes: Sequence[str], *, batch_size: int = 32, beam: int = 1
 ) -> list[SquaredPrediction]:
-    """Greedy predictions with the exported graphs of ``model_dir`` (onnxruntime, no torch)."""
+    """Greedy (or ``beam``-search) predictions with the exported graphs of ``model_dir`` (onnxruntime, no torch)."""
     from symtok.onnx_seq2seq import OnnxSeq2Seq
 
     directory = Path(model_dir)
@@ -32,7 +32,9 @@ def predict_onnx(
     order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
-        decoded = graphs.greedy([sources[i] for i in chunk], max_length=int(meta["decode_budget"]), vocab=vocab)
+        decoded = graphs.beam_search(
+            [sources[i] for i in chunk], beam=beam, max_length=int(meta["decode_budget"]), vocab=vocab
+        )
         for i, ids in zip(chunk, decoded, strict=True):
             out[where[i]] = prediction_of(vocab, ids)
     return [p for p in out if p is not None]
@@ -50,9 +52,7 @@ def predict_texts(
     """One prediction (or error) per amplitude with the model in ``model_dir`` (default: the shipped one)."""
     directory = Path(model_dir) if model_dir is not None else default_squared_dir()
     if backend == "onnx":
-        if beam != 1:
-            raise SymtokError("the ONNX backend decodes greedily: use --beam 1 or the torch backend")
-        return predict_onnx(directory, amplitudes, batch_size=batch_size)
+        return predict_onnx(directory, amplitudes, batch_size=batch_size, beam=beam)
     if backend != "torch":
         raise SymtokError(f"backend must be torch or onnx, got {backend!r}")
     if not (directory / "config.json").exists() and not (directory / "checkpoint" / "config.json").exists():

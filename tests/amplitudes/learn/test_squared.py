@@ -161,6 +161,9 @@ def test_onnx_backend_predicts_like_torch_without_importing_torch(trained, rows_
     lines = result.stdout.strip().splitlines()
     assert lines[-1] == "False"
     assert json.loads(lines[0]) == [[r.line, r.squared_amplitude, r.error] for r in torch_rows]
+    torch_beam = predict_squared_rows(model_dir, str(path), beam=3)
+    onnx_beam = predict_squared_rows(model_dir, str(path), beam=3, backend="onnx")
+    assert [(r.squared_amplitude, r.error) for r in onnx_beam] == [(r.squared_amplitude, r.error) for r in torch_beam]
 
 
 def test_exact_compares_with_the_generator(trained, capsys):

@@ -1,11 +1,13 @@
 """The exported encoder and decoder-step graphs, driven by the numpy/onnxruntime loop, decode
-exactly what the torch model decodes greedily (softmax KV cache and FAVOR+ recurrent state)."""
+exactly what the torch model decodes, greedily and with beam search (softmax KV cache and FAVOR+
+recurrent state)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from symtok import detokenize
 from symtok.constrain import PrefixGrammar
 from symtok.nn.decode import beam_search
 from symtok.nn.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -34,6 +36,32 @@ def test_onnx_greedy_decoding_equals_torch(tmp_path, attention, constrained):
     assert got == expected
     if not constrained:
         assert all(len(ids) == 24 for ids in got)  # untrained: it runs to the limit, every step compared
+
+
+@pytest.mark.parametrize("attention", ["softmax", "fast"])
+def test_onnx_beam_search_equals_torch(tmp_path, attention):
+    torch.manual_seed(2)
+    model = Seq2Seq(
+        Seq2SeqConfig(dim=32, heads=4, encoder_depth=1, decoder_depth=2, dropout=0.0, attention=attention)
+    ).eval()
+    export_seq2seq(model, tmp_path, kind="test-seq2seq")
+    sources = [torch.randint(6, len(VOCAB), (n,)).tolist() for n in (7, 12)]
+    padded = torch.zeros(2, 12, dtype=torch.long)
+    for i, s in enumerate(sources):
+        padded[i, : len(s)] = torch.tensor(s)
+    graphs = OnnxSeq2Seq(tmp_path)
+    for beam in (2, 4):
+        expected = [
+            h[0].ids for h in beam_search(model, padded, beam=beam, max_length=20, grammar=PrefixGrammar(VOCAB, 20))
+        ]
+        got = graphs.beam_search(sources, beam=beam, max_length=20, vocab=VOCAB)
+        assert got == expected
+        for ids in got:  # constrained: every output is a whole expression
+            detokenize(VOCAB.decode(ids))
+    greedy = graphs.greedy(sources, max_length=20, vocab=VOCAB)
+    assert graphs.beam_search(sources, beam=1, max_length=20, vocab=VOCAB) == greedy
+    with pytest.raises(Exception, match="beam must be"):
+        graphs.beam_search(sources, beam=0, max_length=20)
 
 
 def test_a_directory_without_the_graphs_is_a_clear_error(tmp_path):
