@@ -325,8 +325,11 @@ def amplitudes_evaluate(
     baselines: Annotated[
         bool, typer.Option("--baselines/--no-baselines", help="also fit the gradient-boosting baseline")
     ] = True,
+    device: DeviceOption = "cpu",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """Evaluate a trained regressor on a file: median / p90 relative error of |M|^2 per split."""
     from amplitudes.learn.evaluate import evaluate_file, table
 
-    say(table(evaluate_file(data, model, output, baselines=baselines)))
+    with on_device(device, precision):
+        say(table(evaluate_file(data, model, output, baselines=baselines)))

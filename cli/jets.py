@@ -144,13 +144,18 @@ def jets_evaluate(
         Literal["torch", "onnx"], typer.Option(help="torch | onnx (model.onnx in the model directory)")
     ] = "torch",
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    device: DeviceOption = "cpu",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """Tagging metrics of a tagger on every jet of a file."""
     from jets.evaluate import evaluate_file
     from jets.io import read_jets
 
+    if backend == "onnx" and (device, precision) != ("cpu", "fp32"):
+        raise typer.BadParameter("--backend onnx runs onnxruntime on the CPU: drop --device/--precision")
     jets = read_jets(data)
-    metrics = evaluate_file(model, jets, backend)
+    with on_device(device, precision):
+        metrics = evaluate_file(model, jets, backend)
     say(json.dumps(asdict(metrics)) if as_json else f"{len(jets)} jets: {_summary(metrics)}")
 
 
@@ -159,12 +164,15 @@ def jets_probe(
     data: Data,
     pretrained: Annotated[Path, typer.Option(help="jet JEPA checkpoint (`symtok jets pretrain`)")],
     jets: Annotated[int, typer.Option("--jets", min=10, help="probe training and test jets (each)")] = 5000,
+    device: DeviceOption = "cpu",
+    precision: PrecisionOption = "fp32",
 ) -> None:
     """Linear-probe AUC of frozen pooled embeddings: the JEPA-pretrained encoder vs the same encoder at random init."""
     from jets.io import read_jets
     from jets.train import probe_pretrained
 
-    before, after = probe_pretrained(read_jets(data), pretrained, jets)
+    with on_device(device, precision):
+        before, after = probe_pretrained(read_jets(data), pretrained, jets)
     say(f"linear probe on {jets} + {jets} jets at most: AUC {before:.4f} at random init, {after:.4f} JEPA-pretrained")
 
 

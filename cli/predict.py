@@ -146,13 +146,12 @@ def predict(
     regressor = model is not None and model_kind_of(model) == "amplitude-regressor"
     if method == "regression" and model is not None and not regressor:
         raise typer.BadParameter(f"--method regression needs an amplitude-regressor model; {model} is not one")
-    if regressor or method == "regression":
-        if (device, precision) != ("cpu", "fp32"):
-            raise typer.BadParameter("the regression surrogate runs on the CPU in fp32 only (--device cpu)")
-        _regressor(amplitude, sqrt_s, cos_theta, process, model, exact, file, backend, as_json)
-        return
     if backend == "onnx" and (device, precision) != ("cpu", "fp32"):
         raise typer.BadParameter("--backend onnx runs onnxruntime on the CPU: drop --device/--precision")
+    if regressor or method == "regression":
+        with on_device(device, precision):
+            _regressor(amplitude, sqrt_s, cos_theta, process, model, exact, file, backend, as_json)
+        return
     with on_device(device, precision):
         _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress)
 

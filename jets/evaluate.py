@@ -14,7 +14,7 @@ from jets.features import FeatureConfig, JetBatch, make_batch, pad_batch, prepar
 from jets.metrics import TaggingMetrics, tagging_metrics
 from jets.model import JetTagger, load_tagger
 from symtok.errors import SymtokError
-from symtok.nn.infer import batched
+from symtok.nn.infer import batched, to_model
 
 
 def tensors(batch: JetBatch) -> dict[str, Tensor]:
@@ -33,7 +33,7 @@ def scores(model: nn.Module, jets: list[Any], features: FeatureConfig, batch_siz
 
     def run(m: nn.Module, items: list[Any]) -> Tensor:
         t = tensors(pad_batch(items))
-        return torch.sigmoid(m(t["features"], t["padding"]))
+        return torch.sigmoid(m(to_model(m, t["features"]), to_model(m, t["padding"])).float())
 
     prepared = prepare_jets(jets, features, with_subjets=False)
     return np.asarray(batched(model, prepared, run, batch_size=batch_size))
@@ -44,7 +44,7 @@ def embeddings(tagger: JetTagger, jets: list[Any], batch_size: int = 256) -> np.
 
     def run(m: nn.Module, items: list[Any]) -> Tensor:
         t = tensors(pad_batch(items))
-        return m.encoder(t["features"], t["padding"]).pooled
+        return m.encoder(to_model(m, t["features"]), to_model(m, t["padding"])).pooled
 
     prepared = prepare_jets(jets, tagger.config.features, with_subjets=False)
     return np.asarray(batched(tagger, prepared, run, batch_size=batch_size))

@@ -19,7 +19,7 @@ from amplitudes.learn.features import KIN_FEATURES
 from symtok.config import Config
 from symtok.nn.checkpoint import CheckpointError, load_model, register_model
 from symtok.nn.encoder import Encoder, EncoderConfig
-from symtok.nn.infer import batched
+from symtok.nn.infer import batched, to_model
 from symtok.nn.train import StepInfo, global_count
 from symtok.vocab import Vocab
 
@@ -168,7 +168,8 @@ def predict_log10(
     def run(m: nn.Module, rows: list[tuple[list[int], np.ndarray]]) -> list[np.ndarray]:
         items = [(t, scale.kin(k), np.zeros(len(k), dtype=np.float32)) for t, k in rows]
         batch = collate(items)
-        pred = m(batch.tokens, batch.kin).numpy() * scale.target_std + scale.target_mean
+        out = m(to_model(m, batch.tokens), to_model(m, batch.kin))
+        pred = out.detach().float().cpu().numpy() * scale.target_std + scale.target_mean
         return [pred[b, : len(items[b][2])] for b in range(len(items))]
 
     return batched(model, list(zip(tokens, kin, strict=True)), run, batch_size=batch_size)

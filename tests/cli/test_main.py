@@ -190,5 +190,8 @@ def test_inference_commands_take_device_and_precision(tmp_path):
     if not torch.cuda.is_available():
         missing = run("predict", "--device", "cuda", "--process", "e+ e- > mu+ mu-")
         assert missing.exit_code == 2 and "no CUDA GPU" in missing.stderr
-    surrogate = run("predict", "--method", "regression", "--precision", "bf16", "--process", "e+ e- > mu+ mu-")
-    assert surrogate.exit_code == 2 and "CPU in fp32 only" in surrogate.stderr
+    args = ("predict", "--method", "regression", "--process", "e+ e- > mu+ mu-", "--sqrt-s", "9", "--json")
+    full, reduced = json.loads(run(*args).stdout), json.loads(run(*args, "--precision", "bf16").stdout)
+    assert reduced["prediction"] == pytest.approx(full["prediction"], rel=0.1)  # the surrogate in bf16
+    onnx = run(*args, "--backend", "onnx", "--precision", "bf16")
+    assert onnx.exit_code == 2 and "onnxruntime on the CPU" in onnx.stderr

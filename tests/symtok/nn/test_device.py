@@ -122,3 +122,44 @@ def test_cli_trainers_take_device_and_precision(tmp_path):
     assert '"precision": "bf16"' in metrics
     bad = runner.invoke(app, ["amplitudes", "pretrain", rows, "-o", str(tmp_path / "x"), "--device", "tpu"])
     assert bad.exit_code == 2 and bad.stderr.startswith("error: unknown device")
+
+
+def _scorer():
+    torch.manual_seed(4)
+    return torch.nn.Sequential(torch.nn.Linear(6, 32), torch.nn.GELU(), torch.nn.Linear(32, 1))
+
+
+def _score(model, items):
+    from symtok.nn.infer import batched, to_model
+
+    return batched(model, items, lambda m, b: m(to_model(m, torch.stack(b))).squeeze(-1), batch_size=16)
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_batched_inference_follows_the_runtime_precision(precision):
+    """Inference (regressor, jet scores, embeddings) runs in the runtime's precision and returns fp32
+    numpy results close to the fp32 ones; the model goes back to its own device and dtype."""
+    from symtok.nn.device import runtime
+
+    model = _scorer()
+    items = list(torch.randn(40, 6))
+    full = _score(model, items)
+    with runtime("cpu", precision):
+        reduced = _score(model, items)
+    assert all(r.dtype.name == "float32" for r in reduced)
+    diffs = [abs(float(a) - float(b)) for a, b in zip(full, reduced, strict=True)]
+    assert max(diffs) < 0.05 and max(diffs) > 0  # reduced precision did run, and stayed close
+    assert next(model.parameters()).dtype == torch.float32
+
+
+@pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU on this machine")
+def test_batched_inference_on_cuda_returns_the_model_home():
+    from symtok.nn.device import runtime
+
+    model = _scorer()
+    items = list(torch.randn(20, 6))
+    cpu = _score(model, items)
+    with runtime("cuda", "fp32"):
+        gpu = _score(model, items)
+    assert next(model.parameters()).device.type == "cpu"
+    assert max(abs(float(a) - float(b)) for a, b in zip(cpu, gpu, strict=True)) < 1e-4
