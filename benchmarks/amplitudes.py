@@ -1,8 +1,9 @@
-"""Amplitude generator speed, side by side: generating the full QED and QCD 2→2 sets (processes/s,
-diagrams/s, 1 and 2 workers), and |M|^2 per phase-space point from the symbolic result
+"""Amplitude generator speed, side by side: generating the full QED, QCD and mixed 2→2 sets
+(processes/s, diagram rows/s, 1 and 2 workers; with --offshell also every OffShell pattern), the
+whole corpus on 2 workers (--corpus), and |M|^2 per phase-space point from the symbolic result
 (lambdified) vs the independent numeric evaluator (medians).
 
-    python benchmarks/amplitudes.py
+    python benchmarks/amplitudes.py [--offshell] [--corpus]
 """
 
 from __future__ import annotations
@@ -25,34 +26,57 @@ from amplitudes.physics.numeric import me2_numeric
 from amplitudes.physics.theory import enumerate_processes
 
 
-def fresh_generate(theory: str, workers: int) -> tuple[float, int, int]:
+def fresh_generate(theory: str, workers: int, offshell: bool = False) -> tuple[float, int, int]:
     """Seconds, processes and rows for the full set, with empty caches (a new process would have)."""
     symbolic.cache_clear()
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        report = generate(theory, Path(tmp) / "out.txt", workers=workers)
+        report = generate(theory, Path(tmp) / "out.txt", workers=workers, offshell=offshell)
         return time.perf_counter() - start, report.processes, report.rows
+
+
+def corpus_time(workers: int) -> tuple[float, int]:
+    """Seconds and rows of the whole corpus (QED, QCD, mixed; all orderings; every OffShell pattern)."""
+    from amplitudes.corpus import CorpusConfig, build_corpus
+
+    symbolic.cache_clear()
+    config = CorpusConfig(theories=("qed", "qcd", "mixed"), offshell=True, orderings="all")
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        report = build_corpus(config, tmp, workers=workers)
+        return time.perf_counter() - start, report.rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--offshell", action="store_true", help="also the sets with every OffShell pattern (1 run each)")
+    ap.add_argument("--corpus", action="store_true", help="also time the whole corpus on 2 workers (1 run)")
     args = ap.parse_args()
     print(
         f"# {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; medians of {args.repeats}"
     )
     print(
-        f"{'theory':6} {'workers':>7} {'processes':>9} {'rows':>5} {'seconds':>8} {'processes/s':>12} {'diagrams/s':>11}"
+        f"{'theory':6} {'legs':8} {'workers':>7} {'processes':>9} {'rows':>6} {'seconds':>8} {'processes/s':>12} "
+        f"{'rows/s':>7} {'rows/s/worker':>13}"
     )
-    for theory in ("qed", "qcd"):
-        for workers in (1, 2):
-            runs = [fresh_generate(theory, workers) for _ in range(args.repeats)]
-            seconds = statistics.median(r[0] for r in runs)
-            _, n_proc, n_rows = runs[0]
-            print(
-                f"{theory:6} {workers:>7} {n_proc:>9} {n_rows:>5} {seconds:>8.2f} {n_proc / seconds:>12.1f} {n_rows / seconds:>11.1f}"
-            )
+    for offshell in (False, True) if args.offshell else (False,):
+        for theory in ("qed", "qcd", "mixed"):
+            for workers in (1, 2):
+                runs = [fresh_generate(theory, workers, offshell) for _ in range(1 if offshell else args.repeats)]
+                seconds = statistics.median(r[0] for r in runs)
+                _, n_proc, n_rows = runs[0]
+                legs = "offshell" if offshell else "on-shell"
+                print(
+                    f"{theory:6} {legs:8} {workers:>7} {n_proc:>9} {n_rows:>6} {seconds:>8.2f} {n_proc / seconds:>12.1f} "
+                    f"{n_rows / seconds:>7.1f} {n_rows / seconds / workers:>13.1f}"
+                )
+    if args.corpus:
+        seconds, rows = corpus_time(2)
+        print(
+            f"\ncorpus (qed,qcd,mixed; all orderings; OffShell): {rows} rows in {seconds:.0f} s on 2 workers ({rows / seconds:.0f} rows/s)"
+        )
     print()
     print(f"{'process':18} {'symbolic pts/s':>15} {'numeric pts/s':>14} {'ratio':>6}")
     rng = random.Random(0)
@@ -74,7 +98,8 @@ def main() -> None:
                 times.append(time.perf_counter() - start)
             rates.append(len(points) / statistics.median(times))
         print(f"{process:18} {rates[0]:>15.0f} {rates[1]:>14.0f} {rates[0] / rates[1]:>6.1f}")
-    print(f"\n(enumeration: {len(enumerate_processes('qed'))} QED and {len(enumerate_processes('qcd'))} QCD processes)")
+    counts = {t: len(enumerate_processes(t)) for t in ("qed", "qcd", "mixed")}
+    print(f"\n(enumeration: {counts['qed']} QED, {counts['qcd']} QCD and {counts['mixed']} mixed processes)")
 
 
 if __name__ == "__main__":

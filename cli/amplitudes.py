@@ -60,7 +60,7 @@ def amplitudes_show(
     for n, d in enumerate(summary.diagrams):
         out.rule(f"diagram {n + 1}: {d}")
         say(f"amplitude          {(summary.amplitudes or [])[n]}")
-        say(f"|M|^2 (this diagram) {(summary.squared_per_diagram or [])[n]}")
+        say(f"|M|^2 (this diagram, as in SYMBA rows) {(summary.squared_per_diagram or [])[n]}")
     out.rule("process |M|^2 (all diagrams, with interference; averaged over initial spins and colours)")
     say(summary.squared_total or "")
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sympy import Rational
+
 from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
 from amplitudes.physics.diagrams import diagrams
 from amplitudes.physics.me2 import symbolic
-from amplitudes.physics.process import Process
+from amplitudes.physics.process import Process, symba_symmetry_factor
 from amplitudes.physics.theory import enumerate_processes, infer_theory
 from symtok.errors import SymtokError
 from symtok.printer import to_string
@@ -39,7 +41,16 @@ def show_process(text: str, theory: str = "auto") -> ProcessSummary:
     if not found:
         raise SymtokError(f"{process} has no tree-level diagram in {theory}")
     amps = [to_string(a) for a in diagram_amplitudes(process, theory, IndexFactory())]
-    sq = symbolic(str(process), theory, False)
+    # per diagram as MARTY's rows (and `generate`) hold it: -g gluon sums, 1/2 for identical final
+    # particles; the total is the physical |M|^2 (docs/physics.md)
+    per_diagram = symbolic(str(process), theory, False, "feynman").per_diagram
+    symmetry = Rational(*symba_symmetry_factor(process).as_integer_ratio())
+    total = symbolic(str(process), theory, False).total
     return ProcessSummary(
-        str(process), theory, [str(d) for d in found], amps, [to_string(x) for x in sq.per_diagram], to_string(sq.total)
+        str(process),
+        theory,
+        [str(d) for d in found],
+        amps,
+        [to_string(symmetry * x) for x in per_diagram],
+        to_string(total),
     )

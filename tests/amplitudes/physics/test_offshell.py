@@ -95,3 +95,12 @@ def test_qcd_rows_use_the_qcd_field_names():
     assert " t_{" in row.interaction and "tt" not in row.interaction
     assert "m_t" in row.squared_amplitude and "m_tt" not in row.squared_amplitude
     assert "t_{" in row.amplitude and Symbol("m_tt") not in symbolic("g g > t t~", "qcd", False).total.free_symbols
+
+
+def test_show_prints_per_diagram_squares_as_generated_rows_hold_them():
+    from amplitudes.physics.catalog import show_process
+
+    for text, theory in (("u u~ > g g", "qcd"), ("e+ e- > a a*", "qed")):
+        shown = show_process(text, theory)
+        rows = process_rows(Process.parse(text), theory)
+        assert shown.squared_per_diagram == [r.squared_amplitude for r in rows]
