@@ -29,7 +29,7 @@ from amplitudes.physics.theory import enumerate_processes
 from symtok.config import Config
 from symtok.errors import SymtokError
 from symtok.files import atomic_path, progress_bar, write_json
-from symtok.io import Row, encode_row, record_schema
+from symtok.io import Row, check_pair, encode_row, record_schema, seal_pair
 from symtok.shards import shard_items
 from symtok.vocab import Vocab
 
@@ -236,6 +236,7 @@ def _write_shard(path: Path, tasks: list, workers: int, progress: bool) -> tuple
                         err_fh.write(json.dumps(e) + "\n")
                 if batch:
                     writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            seal_pair(writer, tmp_err, rows, n_errors)
             writer.close()
     finally:
         if pool is not None:
@@ -315,8 +316,11 @@ def _write_manifest(out: Path, config: CorpusConfig, n: int) -> Path:
     errors = 0
     for k in range(n):
         path = out / shard_name(k, n)
-        table = pq.read_table(path, columns=columns)
         errors_path = path.with_suffix(".errors.jsonl")
+        pair = check_pair(path, errors_path)
+        if not pair.ok:
+            raise SymtokError(f"shard {k}/{n} is damaged ({pair.reason}): delete {path.name} and build it again")
+        table = pq.read_table(path, columns=columns)
         shard_errors = sum(1 for line in errors_path.read_text(encoding="utf-8").splitlines() if line.strip())
         errors += shard_errors
         digest = hashlib.sha256(path.read_bytes()).hexdigest()

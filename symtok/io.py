@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import json
 import logging
@@ -336,6 +337,7 @@ def encode_file(
                 if batch:
                     writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                     rows_out += len(batch)
+            seal_pair(writer, tmp_err, rows_out, n_errors)
             writer.close()
     finally:
         if pool is not None:
@@ -343,6 +345,56 @@ def encode_file(
             pool.join()
     assert rows_in == rows_out + n_errors
     return EncodeReport(rows_in, rows_out, n_errors, time.perf_counter() - started, str(output), str(errors_path))
+
+
+_PAIR_KEY = b"symtok.errors"
+
+
+def seal_pair(writer, errors_file: str | os.PathLike[str], rows_out: int, errors: int) -> None:
+    """Record in a Parquet file's footer which errors file belongs to it (row and error counts and the
+    errors file's SHA-256), so :func:`check_pair` can tell a matching pair from one where a kill
+    between the two atomic renames left a new file beside an old one. Call before ``writer.close()``;
+    the errors file is renamed into place before the data file (atomic_path contexts nest that way)."""
+    digest = hashlib.sha256(Path(errors_file).read_bytes()).hexdigest()
+    record = {"rows": rows_out, "errors": errors, "errors_sha256": digest}
+    writer.add_key_value_metadata({_PAIR_KEY: json.dumps(record).encode()})
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    """A Parquet output and its errors file: rows, errors, and whether they belong together."""
+
+    rows: int
+    errors: int
+    ok: bool
+    reason: str | None = None
+
+
+def check_pair(output: str | os.PathLike[str], errors_path: str | os.PathLike[str] | None = None) -> PairCheck:
+    """Check that ``output`` (written by ``encode`` or a corpus shard) and its errors file
+    (``<output>.errors.jsonl`` unless given) are one run's pair: the row count and the errors file's
+    SHA-256 recorded in the Parquet footer match what is on disk."""
+    import pyarrow.parquet as pq
+
+    output = Path(output)
+    errors_file = Path(errors_path) if errors_path is not None else Path(f"{output}.errors.jsonl")
+    try:
+        meta = pq.read_metadata(output)
+    except OSError as err:
+        raise SymtokError(f"cannot read {output} as Parquet: {err}") from None
+    record = json.loads((meta.metadata or {}).get(_PAIR_KEY, b"null"))
+    if record is None:
+        return PairCheck(meta.num_rows, 0, False, f"{output} records no errors file (written by an older symtok?)")
+    if not errors_file.exists():
+        return PairCheck(meta.num_rows, record["errors"], False, f"{errors_file} is missing")
+    digest = hashlib.sha256(errors_file.read_bytes()).hexdigest()
+    if meta.num_rows != record["rows"]:
+        return PairCheck(
+            meta.num_rows, record["errors"], False, f"{output} holds {meta.num_rows} rows, not {record['rows']}"
+        )
+    if digest != record["errors_sha256"]:
+        return PairCheck(meta.num_rows, record["errors"], False, f"{errors_file} is not the errors file of {output}")
+    return PairCheck(meta.num_rows, record["errors"], True)
 
 
 def _progress(items: Iterable[object], total: int | None, enabled: bool) -> Iterable[object]:

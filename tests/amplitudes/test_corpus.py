@@ -74,6 +74,10 @@ def test_process_split_holds_out_whole_families(tmp_path):
     assert all(len(s) == 1 for s in by_family.values())
     assert {"train", "test"} <= {s for v in by_family.values() for s in v}
     assert len(plan(config)) == len({r["process"] for r in table})
+    errors = next(tmp_path.glob("rows-*.errors.jsonl"))
+    errors.write_text('{"item": 0, "reason": "from another run"}\n')  # a shard beside another run's errors
+    with pytest.raises(SymtokError, match="damaged"):
+        merge_corpus(tmp_path)
 
 
 def test_corpus_shards_are_rows_for_every_reader_and_the_cli(tmp_path, capsys):

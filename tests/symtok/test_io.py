@@ -225,3 +225,25 @@ def test_temporaries_of_killed_writers_are_removed_on_the_next_write(tmp_path):
 
     save_checkpoint(tmp_path / "ckpt2", torch.nn.Linear(2, 2), {"kind": "test"})
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ckpt2.")]
+
+
+def test_encode_output_and_errors_file_are_a_checked_pair(tmp_path):
+    """A kill between the two atomic renames would leave a new errors file beside an old data file:
+    the data file's footer names its errors file (counts, SHA-256), so the mismatch is detected."""
+    from symtok.io import check_pair, encode_file
+
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("s_12 + m_e^2\nnot ( valid\n")
+    second.write_text("e^2*s_13\n)(\n((\n")
+    out = tmp_path / "out.parquet"
+    encode_file(str(first), out)
+    pair = check_pair(out)
+    assert pair.ok and (pair.rows, pair.errors) == (1, 1)
+    old_data = out.read_bytes()
+    encode_file(str(second), out)
+    assert check_pair(out).ok and check_pair(out).errors == 2
+    out.write_bytes(old_data)  # as if killed after the errors file was renamed, before the data file
+    stale = check_pair(out)
+    assert not stale.ok and "not the errors file" in stale.reason
+    (tmp_path / "out.parquet.errors.jsonl").unlink()
+    assert "missing" in check_pair(out).reason
