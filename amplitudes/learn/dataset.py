@@ -86,17 +86,18 @@ def draw_point(process: Process, rng: random.Random, config: DatasetConfig) -> t
 
 
 def build_dataset(path: str, config: DatasetConfig | None = None, vocab: Vocab | None = None) -> AmplitudeDataset:
-    """Examples of every usable row of a SYMBA-format file; unusable rows are listed with the reason."""
+    """Examples of every usable row of a SYMBA-format file or a corpus shard (Parquet); unusable rows
+    are listed with the reason."""
     config = config or DatasetConfig()
     vocab = vocab or Vocab.default()
     rng = random.Random(config.seed)
-    rows = list(read_rows(path, "symba"))
-    processes = sorted({r.process for r in rows if not isinstance(r, BadRow)})
+    rows = list(read_rows(path, "parquet" if str(path).endswith(".parquet") else "symba"))
+    processes = sorted({r.process for r in rows if not isinstance(r, BadRow)}, key=str)
     names: dict[str, str] = {}
     skipped: list[tuple[int, str]] = []
     for text in processes:
-        try:
-            names[text] = str(process_of_interaction(text or ""))
+        try:  # a SYMBA interaction field, or a process as corpus shards hold it ("u g > u a*")
+            names[text] = str(Process.parse(text) if text and " > " in text else process_of_interaction(text or ""))
         except SymtokError as err:
             names[text] = ""
             log.warning("%s", err)

@@ -86,6 +86,10 @@ def test_corpus_shards_are_rows_for_every_reader_and_the_cli(tmp_path, capsys):
     shard = next(out.glob("rows-*.parquet"))
     rows = list(read_rows(str(shard)))
     assert rows and all(isinstance(r, Row) and r.squared_amplitude for r in rows)
+    from amplitudes.learn.dataset import DatasetConfig, build_dataset
+
+    dataset = build_dataset(str(shard), DatasetConfig(points_per_row=2))  # the surrogate trains on shards too
+    assert len(dataset.examples) + len(dataset.skipped) == len(rows) and len(dataset.examples) > 0.9 * len(rows)
     assert run(["amplitudes", "check-symba", str(out / "missing.txt"), "--no-progress"]) == 2
     assert run(["amplitudes", "corpus", "-o", str(out), "--theory", "qed,zz"]) == 2
     assert run(["amplitudes", "corpus", "-o", str(out), "--shard", "3/3"]) == 2
