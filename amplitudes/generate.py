@@ -97,7 +97,7 @@ def process_rows(
     if not diags:
         raise SymtokError(f"{process} has no tree-level diagram in {theory}")
     interaction = interaction_field(process, theory, factory)
-    amplitudes = diagram_amplitudes(process, theory, factory)
+    amplitudes = diagram_amplitudes(process, theory, factory, marty=mode == "diagram")
     squared = symbolic(str(process), theory, False, "feynman" if mode == "diagram" else "physical")
     if mode == "process":
         vertices = " ".join(vertices_field(process, d, theory) for d in diags)

@@ -15,11 +15,14 @@ from functools import lru_cache
 
 from sympy import lambdify
 
+from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
 from amplitudes.physics.me2 import point_values, symbolic
 from amplitudes.physics.particles import marty_field, particle, particle_of_field
 from amplitudes.physics.phase_space import invariants, momenta
 from amplitudes.physics.process import Process, symba_symmetry_factor
+from symtok import encode, normalize
 from symtok.errors import SymtokError
+from symtok.indices import LORENTZ, Index
 from symtok.io import BadRow, Row, read_rows
 from symtok.parse import parse
 
@@ -55,6 +58,7 @@ class RowCheck:
     status: str
     process: str | None = None
     reason: str | None = None
+    amplitude: str | None = None  # exact | sign | differs: the row's amplitude against the generated ones
 
 
 @dataclass
@@ -92,7 +96,37 @@ def check_row(row: Row, theory: str, points: int, rng: random.Random) -> RowChec
         candidates = [c for c in candidates if abs(c(values) / target - 1) < 1e-9]
         if not candidates:
             return RowCheck(row.line, "mismatch", str(process), "no generated diagram matches")
-    return RowCheck(row.line, "match", str(process))
+    return RowCheck(row.line, "match", str(process), amplitude=amplitude_agreement(row.amplitude, str(process), theory))
+
+
+def _placement_free(expr) -> tuple[str, ...]:
+    """Canonical tokens with every Lorentz index lowered: a contracted pair's up/down placement is a
+    convention (MARTY's rows have it either way), the rest of the expression is compared exactly."""
+    lowered = expr.replace(
+        lambda x: isinstance(x, Index) and x.kind == LORENTZ and x.up, lambda x: Index(x.name, x.kind, False)
+    )
+    return tuple(encode(normalize(lowered)))
+
+
+@lru_cache(maxsize=256)
+def _generated_forms(process: str, theory: str) -> tuple[tuple[str, ...], ...]:
+    amplitudes = diagram_amplitudes(Process.parse(process), theory, IndexFactory())
+    return tuple(_placement_free(a) for a in amplitudes) + tuple(_placement_free(-a) for a in amplitudes)
+
+
+def amplitude_agreement(amplitude: str, process: str, theory: str) -> str:
+    """``exact`` when the row's amplitude equals one generated diagram amplitude (canonical tokens, up
+    to the placement of contracted Lorentz indices), ``sign`` when it equals one up to its overall
+    sign, else ``differs`` (docs/physics.md: where MARTY's text still differs from ours)."""
+    try:
+        theirs = _placement_free(parse(amplitude))
+    except SymtokError:
+        return "differs"
+    forms = _generated_forms(process, theory)
+    half = len(forms) // 2
+    if theirs in forms[:half]:
+        return "exact"
+    return "sign" if theirs in forms[half:] else "differs"
 
 
 class _Compiled:

@@ -196,9 +196,12 @@ def amplitudes_check_symba(
     from symtok.files import progress_bar
 
     counts = {"match": 0, "mismatch": 0, "error": 0}
+    amplitudes = {"exact": 0, "sign": 0, "differs": 0}
     shown = 0
     for result in progress_bar(check_symba_rows(path, theory, points), enabled=progress, unit="row", desc="check"):
         counts[result.status] += 1
+        if result.amplitude is not None:
+            amplitudes[result.amplitude] += 1
         if as_json:
             json_line(asdict(result))
         elif result.status != "match" and shown < 20:
@@ -206,7 +209,8 @@ def amplitudes_check_symba(
             warn(f"line {result.line}: {result.process or '?'}: {result.status}: {result.reason}")
     rows = sum(counts.values())
     summary = f"{counts['match']}/{rows} rows match the generated squared amplitudes"
-    summary += f" ({counts['mismatch']} differ, {counts['error']} errors)"
+    summary += f" ({counts['mismatch']} differ, {counts['error']} errors); their amplitudes: {amplitudes['exact']} as"
+    summary += f" generated, {amplitudes['sign']} up to the overall sign, {amplitudes['differs']} written otherwise"
     (warn if as_json else say)(summary)
     raise typer.Exit(0 if rows and counts["match"] == rows else 1)
 

@@ -141,7 +141,7 @@ def squared_pretrain(
 def squared_train_generated(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory: data/, run/, model/")],
     split: Annotated[Literal["rows", "processes"], typer.Option(help="rows (random) | processes (held out)")] = "rows",
-    theories: Annotated[str, typer.Option(help="comma-separated: qed,qcd")] = "qed,qcd",
+    theories: Annotated[str, typer.Option(help="comma-separated: qed,qcd,mixed")] = "qed,qcd",
     config: Annotated[Path | None, typer.Option(help="SquaredConfig JSON (strict)")] = None,
     steps: Annotated[int | None, typer.Option(min=1, help="override the config's training steps")] = None,
     publish: Annotated[
@@ -161,11 +161,11 @@ def squared_train_generated(
     from amplitudes.learn.squared_train import GENERATED_STEPS, configure, train_generated
 
     names = tuple(t.strip() for t in theories.split(",") if t.strip())
-    bad = [t for t in names if t not in ("qed", "qcd")]
+    bad = [t for t in names if t not in ("qed", "qcd", "mixed")]
     if bad or not names:
         from symtok.errors import SymtokError
 
-        raise SymtokError(f"--theories takes qed and/or qcd, got {theories!r}")
+        raise SymtokError(f"--theories takes qed, qcd and/or mixed, got {theories!r}")
     base = None if config is not None else configure(steps=GENERATED_STEPS)
     cfg = configure(config, base=base, steps=steps, seed=seed, progress=progress)
     with on_device(device, precision):

@@ -11,13 +11,15 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass, field
+from functools import reduce
+from math import gcd
 
-from sympy import Add, Expr, Integer, Mul, Pow, S
+from sympy import Add, Expr, Integer, Mul, Pow, Rational, S, expand
 
 from amplitudes.physics.diagrams import Diagram, diagrams
 from amplitudes.physics.particles import marty_field
 from amplitudes.physics.process import Process, leg_roles
-from amplitudes.physics.squared import SymbolicDiagram, leg_masses, symbolic_terms
+from amplitudes.physics.squared import REG, SymbolicDiagram, leg_masses, symbolic_terms
 from symtok.indices import ADJOINT, DIRAC, FUNDAMENTAL, LABEL, LORENTZ, Index
 from symtok.objects import (
     ColouredPolarization,
@@ -79,10 +81,11 @@ class LegNames:
 class AmplitudeBuilder:
     """Builds the MARTY-form amplitude of each diagram of one process."""
 
-    def __init__(self, process: Process, theory: str, factory: IndexFactory) -> None:
+    def __init__(self, process: Process, theory: str, factory: IndexFactory, *, marty: bool = True) -> None:
         self.process = process
         self.theory = theory
         self.factory = factory
+        self.marty = marty
         self.roles = leg_roles(process)
         self.masses = leg_masses(process, theory=theory)
         self.legs: dict[int, LegNames] = {}
@@ -135,21 +138,28 @@ class AmplitudeBuilder:
         first_source: dict[str, int] = {}
         source = [0]
 
+        upper_first: dict[str, bool] = {}
+
         def lorentz_index(abstract: str) -> Index:
             if abstract not in lorentz:
                 lorentz[abstract] = self.factory.name(LORENTZ)
             # external vector indices are upper on the polarisation, so lower here; an internal
-            # index is lower in the first line or tensor that holds it and upper in its partner
+            # index is upper in one of the two lines or tensors that hold it and lower in the other:
+            # MARTY's rows have it either way, so the seeded counter draws which (docs/physics.md)
             first = first_source.setdefault(abstract, source[0])
-            up = not abstract.startswith("e") and first != source[0]
-            return Index(lorentz[abstract], LORENTZ, up)
+            if abstract.startswith("e"):
+                return Index(lorentz[abstract], LORENTZ, False)
+            if abstract not in upper_first:
+                upper_first[abstract] = self.marty and self.factory.rng.random() < 0.5
+            return Index(lorentz[abstract], LORENTZ, (first == source[0]) == upper_first[abstract])
 
         def adjoint_index(abstract: str) -> Index:
             if abstract not in adjoint:
                 adjoint[abstract] = self.factory.name(ADJOINT)
             return Index(adjoint[abstract], ADJOINT)
 
-        factors: list[Expr] = [term.coefficient]
+        # MARTY's amplitudes carry the opposite overall phase (a convention: |M|^2 is unchanged)
+        factors: list[Expr] = [-term.coefficient if self.marty else term.coefficient]
         for line in term.lines:
             source[0] += 1
             factors.append(self._line(line, term, lorentz_index, adjoint_index))
@@ -157,7 +167,9 @@ class AmplitudeBuilder:
             source[0] += 1
             factors.append(self._tensor(tensor, lorentz_index))
         factors.append(self._gluon_colour(term, number, adjoint_index))
-        factors.extend(Pow(d, -1) for d in term.denominators)
+        for d in term.denominators:
+            content = denominator_content(d) if self.marty else 1  # MARTY writes 1/c * 1/(D/c)
+            factors += [Rational(1, content), Pow(expand(d / content) if content != 1 else d, -1)]
         factors.extend(self.wavefunction(n) for n in self.legs)
         return Mul(*factors)
 
@@ -242,9 +254,22 @@ class AmplitudeBuilder:
         return out
 
 
-def diagram_amplitudes(process: Process, theory: str, factory: IndexFactory) -> list[Expr]:
-    """The MARTY-form amplitude of each diagram of ``process``."""
-    builder = AmplitudeBuilder(process, theory, factory)
+def denominator_content(denominator: Expr) -> int:
+    """The positive gcd of the integer coefficients of a propagator denominator's terms other than
+    the regulator (2 for (p_1 + p_2)^2 - 0 = 2 m_e^2 + 2 s_12 + reg_prop; 1 with an off-shell leg's
+    s_ii): MARTY divides the denominator by it and moves 1/c into the coefficient."""
+    coefficients = [t.as_coeff_Mul()[0] for t in Add.make_args(expand(denominator)) if not t.has(REG)]
+    if not coefficients or not all(c.is_Integer for c in coefficients):
+        return 1
+    return reduce(gcd, (abs(int(c)) for c in coefficients)) or 1
+
+
+def diagram_amplitudes(process: Process, theory: str, factory: IndexFactory, *, marty: bool = True) -> list[Expr]:
+    """The MARTY-form amplitude of each diagram of ``process``. With ``marty`` (SYMBA's diagram rows)
+    denominators are written over their integer content and each internal Lorentz index is upper on
+    a drawn side, as MARTY writes them; without, undivided and upper in its second factor (the
+    process-level rows the regression surrogate learned)."""
+    builder = AmplitudeBuilder(process, theory, factory, marty=marty)
     return [builder.amplitude(d, str(n)) for n, d in enumerate(diagrams(process, theory))]
 
 
