@@ -35,8 +35,11 @@ def fresh_generate(theory: str, workers: int, offshell: bool = False) -> tuple[f
         return time.perf_counter() - start, report.processes, report.rows
 
 
-def corpus_time(workers: int) -> tuple[float, int]:
-    """Seconds and rows of the whole corpus (QED, QCD, mixed; all orderings; every OffShell pattern)."""
+def corpus_time(workers: int) -> tuple[float, int, dict]:
+    """Seconds, rows and the manifest's per-theory counts and token lengths of the whole corpus (QED,
+    QCD, mixed; all orderings; every OffShell pattern)."""
+    import json
+
     from amplitudes.corpus import CorpusConfig, build_corpus
 
     symbolic.cache_clear()
@@ -44,7 +47,9 @@ def corpus_time(workers: int) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         report = build_corpus(config, tmp, workers=workers)
-        return time.perf_counter() - start, report.rows
+        seconds = time.perf_counter() - start
+        manifest = json.loads(Path(report.manifest or "").read_text())
+        return seconds, report.rows, manifest["by_theory"]
 
 
 def main() -> None:
@@ -73,10 +78,16 @@ def main() -> None:
                     f"{n_rows / seconds:>7.1f} {n_rows / seconds / workers:>13.1f}"
                 )
     if args.corpus:
-        seconds, rows = corpus_time(2)
+        seconds, rows, by_theory = corpus_time(2)
         print(
-            f"\ncorpus (qed,qcd,mixed; all orderings; OffShell): {rows} rows in {seconds:.0f} s on 2 workers ({rows / seconds:.0f} rows/s)"
+            f"\ncorpus (qed,qcd,mixed; all orderings; OffShell): {rows} rows in {seconds:.0f} s on 2 workers "
+            f"({rows / seconds:.0f} rows/s)"
         )
+        print(f"{'theory':6} {'rows':>6}  amplitude tokens p50/p90/p99/max  squared tokens p50/p90/p99/max")
+        for theory, info in by_theory.items():
+            a, q = info["amplitude_tokens"], info["squared_amplitude_tokens"]
+            amp = f"{a['p50']}/{a['p90']}/{a['p99']}/{a['max']}"
+            print(f"{theory:6} {info['rows']:>6}  {amp:<32} {q['p50']}/{q['p90']}/{q['p99']}/{q['max']}")
     print()
     print(f"{'process':18} {'symbolic pts/s':>15} {'numeric pts/s':>14} {'ratio':>6}")
     rng = random.Random(0)
