@@ -242,3 +242,28 @@ def allowed_next(tokens: Sequence[str], vocab: Vocab | None = None, *, max_lengt
     sequence still completes to a valid expression within ``max_length`` tokens."""
     vocab = vocab or Vocab.default()
     return set(PrefixGrammar(vocab, max_length).state_after(tokens).allowed_tokens())
+
+
+def extend_beams(
+    parents: list[int],
+    chosen: list[int],
+    alive: list[bool],
+    tokens: list[list[int]],
+    finished: list[bool],
+    states: list,
+    eos: int,
+) -> tuple[list[list[int]], list[bool], list]:
+    """One beam-search step's bookkeeping, shared by the torch and the onnxruntime decoders: each new
+    beam continues its parent with the chosen token, or ends (the parent had ended, the token is
+    <eos>, or the candidate is dead: fewer live candidates than beams); grammar states advance."""
+    new_tokens, new_finished, new_states = [], [], []
+    for p, t, ok in zip(parents, chosen, alive, strict=True):
+        if finished[p] or t == eos or not ok:
+            new_tokens.append(tokens[p])
+            new_finished.append(True)
+            new_states.append(states[p])
+        else:
+            new_tokens.append([*tokens[p], t])
+            new_finished.append(False)
+            new_states.append(states[p].advance(t) if states[p] is not None else None)
+    return new_tokens, new_finished, new_states

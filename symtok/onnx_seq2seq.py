@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symtok.constrain import PrefixGrammar
+from symtok.constrain import PrefixGrammar, extend_beams
 from symtok.errors import SymtokError
 from symtok.onnx_runtime import OnnxModel
 from symtok.vocab import Vocab
@@ -28,6 +28,26 @@ class OnnxSeq2Seq:
         self.step = OnnxModel(path / "decoder_step.onnx", threads=threads, preprocess_name="decoder_step.json")
         self.meta = self.encoder.preprocess.metadata
 
+    def _encode(self, sources: Sequence[Sequence[int]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The padding mask and every layer's cross keys/values of a batch of source id sequences."""
+        width = max(1, max(len(s) for s in sources))
+        tokens = np.full((len(sources), width), self.meta["pad_id"], dtype=np.int64)
+        for i, s in enumerate(sources):
+            tokens[i, : len(s)] = s
+        padding, *cross = self.encoder.run({"tokens": tokens})
+        return padding, cross
+
+    def _step(
+        self, current: np.ndarray, position: int, padding: np.ndarray, cross: list[np.ndarray], state: list[np.ndarray]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One decoder step: logits of the next token and the next state."""
+        inputs = self.step.preprocess.inputs
+        feeds = {"token": current, "position": np.array(position, dtype=np.int64), "memory_padding": padding}
+        feeds |= {spec.name: x for spec, x in zip(inputs[3 : 3 + len(cross)], cross, strict=True)}
+        feeds |= {spec.name: x for spec, x in zip(inputs[3 + len(cross) :], state, strict=True)}
+        logits, *state = self.step.run(feeds)
+        return logits, state
+
     def greedy(
         self,
         sources: Sequence[Sequence[int]],
@@ -39,11 +59,7 @@ class OnnxSeq2Seq:
         """Greedy decoding of a batch of source id sequences (no <bos>/<eos>), like
         symtok.nn.decode.beam_search(beam=1)."""
         meta = self.meta
-        width = max(1, max(len(s) for s in sources))
-        tokens = np.full((len(sources), width), meta["pad_id"], dtype=np.int64)
-        for i, s in enumerate(sources):
-            tokens[i, : len(s)] = s
-        padding, *cross = self.encoder.run({"tokens": tokens})
+        padding, cross = self._encode(sources)
         b = len(sources)
         state = [np.zeros((b, *shape), dtype=np.float32) for shape in meta["state_shapes"]]
         grammar = PrefixGrammar(vocab or Vocab.default(), max_length) if constrained else None
@@ -51,12 +67,8 @@ class OnnxSeq2Seq:
         out: list[list[int]] = [[] for _ in range(b)]
         finished = np.zeros(b, dtype=bool)
         current = np.full(b, meta["bos_id"], dtype=np.int64)
-        cross_names = [s.name for s in self.step.preprocess.inputs[3 : 3 + len(cross)]]
-        state_names = [s.name for s in self.step.preprocess.inputs[3 + len(cross) :]]
         for position in range(max_length + 1):
-            feeds = {"token": current, "position": np.array(position, dtype=np.int64), "memory_padding": padding}
-            feeds |= dict(zip(cross_names, cross, strict=True)) | dict(zip(state_names, state, strict=True))
-            logits, *state = self.step.run(feeds)
+            logits, state = self._step(current, position, padding, cross, state)
             for i in range(b):
                 if finished[i]:
                     current[i] = meta["eos_id"]
@@ -98,11 +110,7 @@ class OnnxSeq2Seq:
         meta = self.meta
         b = len(sources)
         rows = b * beam
-        width = max(1, max(len(s) for s in sources))
-        source_tokens = np.full((b, width), meta["pad_id"], dtype=np.int64)
-        for i, s in enumerate(sources):
-            source_tokens[i, : len(s)] = s
-        padding, *cross = self.encoder.run({"tokens": source_tokens})
+        padding, cross = self._encode(sources)
         expand = np.repeat(np.arange(b), beam)  # every beam of a source reads its encoder states
         padding, cross = padding[expand], [c[expand] for c in cross]
         state = [np.zeros((rows, *shape), dtype=np.float32) for shape in meta["state_shapes"]]
@@ -115,12 +123,8 @@ class OnnxSeq2Seq:
         finished = [False] * rows
         eos = int(meta["eos_id"])
         current = np.full(rows, meta["bos_id"], dtype=np.int64)
-        cross_names = [s.name for s in self.step.preprocess.inputs[3 : 3 + len(cross)]]
-        state_names = [s.name for s in self.step.preprocess.inputs[3 + len(cross) :]]
         for position in range(max_length + 1):
-            feeds = {"token": current, "position": np.array(position, dtype=np.int64), "memory_padding": padding}
-            feeds |= dict(zip(cross_names, cross, strict=True)) | dict(zip(state_names, state, strict=True))
-            logits, *state = self.step.run(feeds)
+            logits, state = self._step(current, position, padding, cross, state)
             logits = logits.astype(np.float32)
             size = logits.shape[-1]
             log_probs = logits - _logsumexp(logits)
@@ -143,17 +147,9 @@ class OnnxSeq2Seq:
             parent = (top_index // size + np.arange(b)[:, None] * beam).reshape(-1)
             token = (top_index % size).reshape(-1)
             alive = np.isfinite(top_scores).reshape(-1)
-            new_tokens, new_finished, new_states = [], [], []
-            for p, t, ok in zip(parent.tolist(), token.tolist(), alive.tolist(), strict=True):
-                if finished[p] or t == eos or not ok:  # not ok: fewer live candidates than beams
-                    new_tokens.append(tokens[p])
-                    new_finished.append(True)
-                    new_states.append(states[p])
-                else:
-                    new_tokens.append([*tokens[p], t])
-                    new_finished.append(False)
-                    new_states.append(states[p].advance(t) if states[p] is not None else None)
-            tokens, finished, states = new_tokens, new_finished, new_states
+            tokens, finished, states = extend_beams(
+                parent.tolist(), token.tolist(), alive.tolist(), tokens, finished, states, eos
+            )
             scores = top_scores.reshape(rows)
             if all(finished):
                 break

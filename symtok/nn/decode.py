@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from symtok.constrain import extend_beams
 from symtok.nn.seq2seq import Seq2Seq
 
 
@@ -89,17 +90,7 @@ def beam_search(
         token = top_index % vocab
         parent_list, token_list = parent.view(-1).tolist(), token.view(-1).tolist()
         alive = torch.isfinite(top_scores).view(-1).tolist()
-        new_tokens, new_finished, new_states = [], [], []
-        for p, t, ok in zip(parent_list, token_list, alive, strict=True):
-            if finished[p] or t == cfg.eos_id or not ok:  # not ok: fewer live candidates than beams
-                new_tokens.append(tokens[p])
-                new_finished.append(True)
-                new_states.append(states[p])
-            else:
-                new_tokens.append([*tokens[p], t])
-                new_finished.append(False)
-                new_states.append(states[p].advance(t) if states[p] is not None else None)
-        tokens, finished, states = new_tokens, new_finished, new_states
+        tokens, finished, states = extend_beams(parent_list, token_list, alive, tokens, finished, states, cfg.eos_id)
         scores = top_scores.view(rows)
         if all(finished):
             break
