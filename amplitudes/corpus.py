@@ -28,14 +28,13 @@ from amplitudes.physics.process import Process, offshell_variants
 from amplitudes.physics.theory import enumerate_processes
 from symtok.config import Config
 from symtok.errors import SymtokError
-from symtok.files import atomic_path, progress_bar, write_json
-from symtok.io import Row, check_pair, encode_row, record_schema, seal_pair
+from symtok.files import progress_bar, write_json
+from symtok.io import Row, check_pair, encode_row, record_schema, write_pair
 from symtok.shards import shard_items
 from symtok.vocab import Vocab
 
 Orderings = Literal["one", "all"]
 MANIFEST = "manifest.json"
-BATCH_ROWS = 4096  # rows per Parquet row group
 
 
 @dataclass(frozen=True)
@@ -207,42 +206,19 @@ def merge_corpus(output: str | Path) -> CorpusReport:
 
 
 def _write_shard(path: Path, tasks: list, workers: int, progress: bool) -> tuple[int, int]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    vocab = Vocab.default()
-    schema = corpus_schema(vocab)
-    rows = n_errors = 0
-    errors_path = path.with_suffix(".errors.jsonl")
+    schema = corpus_schema(Vocab.default())
     pool = None
     if workers > 1 and len(tasks) > 1:
         ctx = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
         pool = ctx.Pool(min(workers, len(tasks)))
     try:
         results = pool.imap(_task, tasks, chunksize=4) if pool else map(_task, tasks)
-        with atomic_path(path) as tmp, atomic_path(errors_path) as tmp_err:
-            writer = pq.ParquetWriter(tmp, schema)
-            with open(tmp_err, "w", encoding="utf-8") as err_fh:
-                bar = progress_bar(results, total=len(tasks), enabled=progress, desc=path.stem, unit="process")
-                batch: list[dict] = []
-                for records, errors in bar:
-                    batch += records
-                    if len(batch) >= BATCH_ROWS:
-                        writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                        batch = []
-                    rows += len(records)
-                    n_errors += len(errors)
-                    for e in errors:
-                        err_fh.write(json.dumps(e) + "\n")
-                if batch:
-                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-            seal_pair(writer, tmp_err, rows, n_errors)
-            writer.close()
+        bar = progress_bar(results, total=len(tasks), enabled=progress, desc=path.stem, unit="process")
+        return write_pair(path, path.with_suffix(".errors.jsonl"), schema, bar)
     finally:
         if pool is not None:
             pool.close()
             pool.join()
-    return rows, n_errors
 
 
 def corpus_schema(vocab: Vocab):

@@ -296,15 +296,12 @@ def encode_file(
 
     Both files are written atomically; rows_in == rows_out + errors.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     vocab = vocab or Vocab.default()
     output = Path(output)
     errors_path = Path(f"{output}.errors.jsonl")
     schema = record_schema(vocab)
     started = time.perf_counter()
-    rows_in = rows_out = n_errors = 0
     total = count_rows(path) if progress else None
     if total is not None and (detect_format(path) if fmt == "auto" else fmt) == "csv":
         total = max(total - 1, 0)  # the header
@@ -313,38 +310,56 @@ def encode_file(
         ctx = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
         pool = ctx.Pool(workers, initializer=_init_worker, initargs=(vocab.tokens,))
     try:
-        with atomic_path(output) as tmp_out, atomic_path(errors_path) as tmp_err:
-            writer = pq.ParquetWriter(tmp_out, schema)
-            with open(tmp_err, "w", encoding="utf-8") as err_fh:
-                rows = read_rows(path, fmt)
-                if pool is not None:
-                    work = functools.partial(encode_row, vocab=None, form=form, strict=strict)
-                    results: Iterable[dict[str, object] | BadRow] = pool.imap(work, rows, chunksize=32)
-                else:
-                    results = (encode_row(r, vocab, form, strict) for r in rows)
-                batch: list[dict[str, object]] = []
-                for result in _progress(results, total, progress):
-                    rows_in += 1
-                    if isinstance(result, BadRow):
-                        n_errors += 1
-                        err_fh.write(json.dumps(asdict(result)) + "\n")
-                        continue
-                    batch.append(result)
-                    if len(batch) >= BATCH_ROWS:
-                        writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                        rows_out += len(batch)
-                        batch = []
-                if batch:
-                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                    rows_out += len(batch)
-            seal_pair(writer, tmp_err, rows_out, n_errors)
-            writer.close()
+        rows = read_rows(path, fmt)
+        if pool is not None:
+            work = functools.partial(encode_row, vocab=None, form=form, strict=strict)
+            results: Iterable[dict[str, object] | BadRow] = pool.imap(work, rows, chunksize=32)
+        else:
+            results = (encode_row(r, vocab, form, strict) for r in rows)
+        chunks = (
+            ([], [asdict(r)]) if isinstance(r, BadRow) else ([r], []) for r in _progress(results, total, progress)
+        )
+        rows_out, n_errors = write_pair(output, errors_path, schema, chunks)  # each row goes to one side
     finally:
         if pool is not None:
             pool.close()
             pool.join()
-    assert rows_in == rows_out + n_errors
-    return EncodeReport(rows_in, rows_out, n_errors, time.perf_counter() - started, str(output), str(errors_path))
+    return EncodeReport(
+        rows_out + n_errors, rows_out, n_errors, time.perf_counter() - started, str(output), str(errors_path)
+    )
+
+
+def write_pair(
+    output: str | os.PathLike[str],
+    errors_path: str | os.PathLike[str],
+    schema,
+    chunks: Iterable[tuple[list[dict], list[dict]]],
+) -> tuple[int, int]:
+    """Write ``chunks`` of (records, errors) as a Parquet file (row groups of BATCH_ROWS records) and
+    a JSONL errors file, both atomically, the errors file renamed first and the pair sealed
+    (:func:`seal_pair`); returns (rows written, errors)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = n_errors = 0
+    with atomic_path(output) as tmp_out, atomic_path(errors_path) as tmp_err:
+        writer = pq.ParquetWriter(tmp_out, schema)
+        with open(tmp_err, "w", encoding="utf-8") as err_fh:
+            batch: list[dict] = []
+            for records, errors in chunks:
+                batch += records
+                if len(batch) >= BATCH_ROWS:
+                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                    rows += len(batch)
+                    batch = []
+                n_errors += len(errors)
+                err_fh.writelines(json.dumps(e) + "\n" for e in errors)
+            if batch:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                rows += len(batch)
+        seal_pair(writer, tmp_err, rows, n_errors)
+        writer.close()
+    return rows, n_errors
 
 
 _PAIR_KEY = b"symtok.errors"
