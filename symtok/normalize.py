@@ -8,11 +8,25 @@ tied are individualised one at a time and every branch is finished; the branch w
 key is smallest wins, so the result is independent of the input names even when refinement alone
 cannot separate them. Indices are then numbered per kind in order of first appearance in a
 traversal whose child order is given by those structural keys.
+
+Two refinements, chosen by a name-independent quantity (the number of distinct indices), so the
+result stays canonical:
+
+- up to ``ROUND_REFINEMENT_MAX`` indices (every amplitude SYMBA and the generator write), rounds of
+  global signatures (``_Canonicaliser.refine``): each round costs O(n log n) in the expression's size
+  n, and a chain needs as many rounds as it is long, O(n^2) in all. Kept because the canonical
+  forms, and so the tokens every shipped model was trained on, are defined by it;
+- beyond, colour refinement with a worklist on the expression's graph (``_WorklistCanonicaliser``):
+  tree nodes, index occurrences and indices are vertices; a round recomputes only the vertices next
+  to one recoloured in the round before, and a class that splits keeps its colour for the part
+  that did not change (or its largest part). A chain then costs O(n) per refinement and the whole
+  normalization O(n log n) for traces and chains (measured: benchmarks/normalize.py).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any
 
 from sympy import Expr
@@ -31,6 +45,8 @@ CANONICAL_NAMES: dict[str, str] = {
     LABEL: "l_{}",
 }
 MAX_LEAVES = 2000  # individualisation branches explored before settling for the best so far
+SEARCH_WORK = 4_000_000  # leaves x tree nodes: a big expression gets fewer branches, so time stays bounded
+ROUND_REFINEMENT_MAX = 128  # distinct indices up to which the round refinement (the original canonical form) is used
 
 _IDX, _STATIC, _NODE = 0, 1, 2
 IndexKey = tuple[str, str]
@@ -72,6 +88,14 @@ class _Canonicaliser:
         self.leaves = 0
         self.best: tuple[Any, dict[IndexKey, int]] | None = None
         self.parent: dict[IndexKey, IndexKey] = {}
+        size, stack = 0, [tree]
+        while stack:
+            node = stack.pop()
+            size += 1
+            if node[0] == _NODE:
+                stack.extend(node[3])
+        self.max_leaves = max(16, min(MAX_LEAVES, SEARCH_WORK // size))
+        self.warned = False
 
     def node_key(self, node: list[Any], colours: dict[IndexKey, int], memo: dict[int, Any]) -> Any:
         tag = node[0]
@@ -147,8 +171,10 @@ class _Canonicaliser:
         best = None
         explored: list[IndexKey] = []
         for chosen in tied[0]:
-            if self.leaves >= MAX_LEAVES and best is not None:
-                log.warning("normalize: %d symmetric branches explored; result may depend on names", self.leaves)
+            if self.leaves >= self.max_leaves and best is not None:
+                if not self.warned:
+                    log.warning("normalize: %d symmetric branches explored; result may depend on names", self.leaves)
+                    self.warned = True
                 break
             if depth == 0 and any(self._orbit(chosen) == self._orbit(e) for e in explored):
                 continue
@@ -187,6 +213,9 @@ class _Canonicaliser:
             node = stack.pop()
             if node[0] == _IDX:
                 seen.setdefault(node[3], None)
+            elif node[0] == _STATIC and len(node) > 2:  # a closed component: its own canonical order
+                for k in node[2]:
+                    seen.setdefault(k, None)
             elif node[0] == _NODE:
                 children = node[3]
                 if node[2]:
@@ -204,16 +233,173 @@ class _Canonicaliser:
         return list(seen)
 
 
+class _WorklistCanonicaliser(_Canonicaliser):
+    """The same search, with colour refinement by a worklist on the expression's graph (see the module
+    docstring): colours are canonical ids (assigned in the order of sorted signatures), not ranks."""
+
+    def __init__(self, tree: list[Any], keys: list[IndexKey]) -> None:
+        super().__init__(tree, keys)
+        self.labels: list[Any] = []  # initial label of each vertex (index vertices: filled per call)
+        self.adj: list[list[tuple[int, int]]] = []  # (neighbour, relation) per vertex
+        self.index_vertex: dict[IndexKey, int] = {}
+        for k in keys:
+            self.index_vertex[k] = self._vertex((3, k[1]))
+        stack: list[tuple[list[Any], int, int]] = [(tree, -1, 0)]
+        while stack:
+            node, parent, edge = stack.pop()
+            tag = node[0]
+            label = (0, node[1], node[2]) if tag == _IDX else (1, node[1]) if tag == _STATIC else (2, node[1], node[2])
+            v = self._vertex(label)
+            if parent >= 0:  # relations: 2*edge + 1 child→parent, 2*edge + 2 parent→child; -1/-2 occurrence↔index
+                self.adj[v].append((parent, 2 * edge + 1))
+                self.adj[parent].append((v, 2 * edge + 2))
+            if tag == _IDX:
+                i = self.index_vertex[node[3]]
+                self.adj[v].append((i, -1))
+                self.adj[i].append((v, -2))
+            elif tag == _NODE:
+                for slot, child in enumerate(node[3]):
+                    stack.append((child, v, 0 if node[2] else slot + 1))  # commutative: no slot
+
+    def _vertex(self, label: Any) -> int:
+        self.labels.append(label)
+        self.adj.append([])
+        return len(self.labels) - 1
+
+    def _signature(self, v: int, colour: list[int]) -> tuple[tuple[int, int], ...]:
+        return tuple(sorted((rel, colour[w]) for w, rel in self.adj[v]))
+
+    def refine(self, colours: dict[IndexKey, int]) -> dict[IndexKey, int]:
+        labels = list(self.labels)
+        for k, v in self.index_vertex.items():
+            labels[v] = (3, k[1], colours[k])
+        ids = {label: n for n, label in enumerate(sorted(set(labels)))}
+        colour = [ids[label] for label in labels]
+        members: dict[int, list[int]] = {}
+        for v, c in enumerate(colour):
+            members.setdefault(c, []).append(v)
+        size = {c: len(m) for c, m in members.items()}
+        class_sig: dict[int, Any] = {}
+        next_id = len(ids)
+        touched: list[int] = list(range(len(colour)))
+        while touched:
+            by_class: dict[int, list[int]] = {}
+            for v in touched:
+                if size[colour[v]] > 1:
+                    by_class.setdefault(colour[v], []).append(v)
+            changed: list[int] = []
+            for c in sorted(by_class):
+                group = by_class[c]
+                sigs = {v: self._signature(v, colour) for v in group}
+                parts: dict[Any, list[int]] = {}
+                for v in group:
+                    parts.setdefault(sigs[v], []).append(v)
+                untouched = size[c] - len(group)
+                if untouched:
+                    keep = class_sig[c]  # the untouched members' signature is unchanged
+                elif len(parts) == 1:
+                    class_sig[c] = next(iter(parts))
+                    continue
+                else:
+                    keep = min(parts, key=lambda sig: (-len(parts[sig]), sig))
+                class_sig[c] = keep
+                for sig in sorted(parts):
+                    if sig == keep:
+                        continue
+                    for v in parts[sig]:
+                        colour[v] = next_id
+                    size[c] -= len(parts[sig])
+                    size[next_id] = len(parts[sig])
+                    class_sig[next_id] = sig
+                    changed.extend(parts[sig])
+                    next_id += 1
+            # every class has its signature now; next round, only the neighbours of what changed
+            touched = list({w for v in changed for w, _ in self.adj[v]} | set(changed))
+        return {k: colour[v] for k, v in self.index_vertex.items()}
+
+
+def _index_counts(node: list[Any], counts: Counter[IndexKey]) -> Counter[IndexKey]:
+    """Occurrences of each index in ``node``, closed components left out (their indices are theirs)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n[0] == _IDX:
+            counts[n[3]] += 1
+        elif n[0] == _NODE:
+            stack.extend(n[3])
+    return counts
+
+
+def _components(node: list[Any], totals: Counter[IndexKey], kind: type[_Canonicaliser]) -> list[Any]:
+    """The tree with every closed component of a product or sum canonicalised on its own.
+
+    The factors (terms) of a commutative node fall into components by shared indices. A component
+    whose indices occur nowhere else is closed: it is canonicalised alone and replaced by a static
+    leaf carrying its canonical key and its own index order. Isomorphic components then get equal
+    keys and are interchangeable, so k identical closed factors (k traces, k contracted pairs) cost
+    k small searches instead of k! branches. A node with one component is left as it is, so a
+    connected amplitude (every SYMBA row) keeps the canonical form it had without this step."""
+    if node[0] != _NODE:
+        return node
+    children = [_components(c, totals, kind) for c in node[3]]
+    node = [_NODE, node[1], node[2], children]
+    if not node[2]:
+        return node
+    counts = [_index_counts(c, Counter()) for c in children]
+    indexed = [i for i, c in enumerate(counts) if c]
+    if len(indexed) < 2:
+        return node
+    parent = {i: i for i in indexed}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[IndexKey, int] = {}
+    for i in indexed:
+        for k in counts[i]:
+            if k in owner:
+                parent[find(i)] = find(owner[k])
+            else:
+                owner[k] = i
+    groups: dict[int, list[int]] = {}
+    for i in indexed:
+        groups.setdefault(find(i), []).append(i)
+    if len(groups) < 2:
+        return node
+    out = [c for i, c in enumerate(children) if not counts[i]]
+    for members in groups.values():
+        inside = sum((counts[i] for i in members), Counter())
+        if any(inside[k] != totals[k] for k in inside):
+            out.extend(children[i] for i in members)  # open: an index of it occurs elsewhere
+            continue
+        sub = children[members[0]] if len(members) == 1 else [_NODE, node[1], True, [children[i] for i in members]]
+        key, order = _canonical_tree(sub, sorted(inside), kind)
+        out.append([_STATIC, (1, "closed component", key), order])
+    return [_NODE, node[1], node[2], out]
+
+
+def _canonical_tree(tree: list[Any], keys: list[IndexKey], kind: type[_Canonicaliser]) -> tuple[Any, list[IndexKey]]:
+    """(canonical key, canonical index order) of a light tree whose open indices are ``keys``."""
+    canon = kind(tree, keys)
+    if not keys:
+        return canon.node_key(tree, {}, {}), canon.first_appearance({})
+    result = canon.search(dict.fromkeys(keys, 0))
+    assert result is not None
+    return result[0], canon.first_appearance(result[1])
+
+
 def _canonical_order(expr: Expr) -> tuple[list[IndexKey], list[Index]]:
     found: dict[Index, None] = {}
     tree = _compile(expr, found)
     keys = sorted({i.key for i in found})  # any order: the algorithm below never looks at names
     if not keys:
         return [], []
-    canon = _Canonicaliser(tree, keys)
-    result = canon.search(dict.fromkeys(keys, 0))
-    assert result is not None
-    return canon.first_appearance(result[1]), list(found)
+    kind = _Canonicaliser if len(keys) <= ROUND_REFINEMENT_MAX else _WorklistCanonicaliser
+    tree = _components(tree, _index_counts(tree, Counter()), kind)
+    return _canonical_tree(tree, sorted(_index_counts(tree, Counter())), kind)[1], list(found)
 
 
 def canonical_index_order(expr: Expr) -> list[IndexKey]:

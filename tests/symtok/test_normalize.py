@@ -96,3 +96,51 @@ def test_long_symmetric_traces_normalize_fast_and_name_independently():
     new = {key: f"z{perm[j]}" for j, key in enumerate(keys)}
     renamed = expr.xreplace({i: i.with_name(new[i.key]) for i in expr.atoms(Index)})
     assert normalize(renamed) == first
+
+
+def _renamed(expr, seed):
+    import random
+
+    keys = sorted({i.key for i in expr.atoms(Index)})
+    perm = random.Random(seed).sample(range(len(keys)), len(keys))
+    new = {key: f"z{perm[j]}" for j, key in enumerate(keys)}
+    return expr.xreplace({i: i.with_name(new[i.key]) for i in expr.atoms(Index)})
+
+
+def test_identical_closed_factors_are_canonical_without_factorial_search(caplog):
+    """k copies of Tr(gamma^mu gamma_mu) as a product and as a sum: k! equivalent labellings. Each
+    closed component is canonicalised alone, so this is quick, canonical and warns of nothing."""
+    import time
+
+    from symtok import parse
+
+    product = "*".join(rf"gamma_{{%\mu_{i},%a_{i},%b_{i}}}*gamma_{{+%\mu_{i},%b_{i},%a_{i}}}" for i in range(300))
+    total = " + ".join(
+        rf"s_1{i % 3 + 2}*gamma_{{%\mu_{i},%a_{i},%b_{i}}}*gamma_{{+%\mu_{i},%b_{i},%a_{i}}}" for i in range(300)
+    )
+    for text in (product, total):
+        expr = parse(text)
+        started = time.perf_counter()
+        first = normalize(expr)
+        assert time.perf_counter() - started < 10
+        assert normalize(_renamed(expr, 1)) == first
+        assert len({i.key for i in first.atoms(Index)}) == 900
+    assert "symmetric branches" not in caplog.text
+
+
+def test_long_chains_take_the_worklist_refinement_and_stay_canonical():
+    import time
+
+    from symtok import parse
+    from symtok.normalize import ROUND_REFINEMENT_MAX
+
+    n = 3000
+    text = "*".join(rf"gamma_{{%\mu_{k // 2},%d_{k},%d_{k + 1}}}" for k in range(n))
+    text += rf"*e_{{i_1,%d_0}}(p_1)_u*e_{{i_2,%d_{n}}}(p_2)_u^(*)"
+    expr = parse(text)
+    assert len({i.key for i in expr.atoms(Index)}) > ROUND_REFINEMENT_MAX
+    started = time.perf_counter()
+    first = normalize(expr)
+    assert time.perf_counter() - started < 20  # the round refinement took about 40 s here
+    assert normalize(_renamed(expr, 2)) == first
+    assert normalize(first) == first

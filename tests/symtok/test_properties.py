@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import import_module
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +17,7 @@ from symtok.normalize import normalize_indices
 from symtok.vocab import Vocab
 from tests.strategies import dirac_traces, expressions, renamings, squared_amplitudes
 
+normalize_module = import_module("symtok.normalize")  # the module (symtok.normalize is also the function)
 SETTINGS = settings()  # profile from tests/conftest.py
 
 
@@ -96,3 +100,41 @@ def test_value_preserved_on_squared_amplitudes(x, seed):
     before = x.xreplace(point)
     for y in (normalize(x), detokenize(to_prefix(normalize(x))), parse(to_string(x))):
         assert y.xreplace(point) == before
+
+
+@contextmanager
+def worklist_refinement() -> Iterator[None]:
+    """Normalize with the worklist refinement (used above ROUND_REFINEMENT_MAX indices) on every size."""
+    old = normalize_module.ROUND_REFINEMENT_MAX
+    normalize_module.ROUND_REFINEMENT_MAX = 0
+    try:
+        yield
+    finally:
+        normalize_module.ROUND_REFINEMENT_MAX = old
+
+
+@SETTINGS
+@given(st.data())
+def test_worklist_refinement_is_invariant_under_renaming(data):
+    x = data.draw(expressions)
+    renamed = x.xreplace(data.draw(renamings(x)))
+    with worklist_refinement():
+        assert normalize(renamed) == normalize(x)
+
+
+@SETTINGS
+@given(st.data())
+def test_worklist_refinement_is_invariant_on_symmetric_dirac_traces(data):
+    x = data.draw(dirac_traces())
+    renamed = x.xreplace(data.draw(renamings(x)))
+    with worklist_refinement():
+        assert encode(normalize(renamed)) == encode(normalize(x))
+
+
+@SETTINGS
+@given(expressions)
+def test_worklist_refinement_is_idempotent_and_only_renames(x):
+    with worklist_refinement():
+        n, renaming = normalize_indices(x)
+        assert normalize(n) == n
+    assert x.xreplace({i: i.with_name(renaming[i.key]) for i in x.atoms(Index)}) == n
