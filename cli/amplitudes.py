@@ -221,6 +221,10 @@ def amplitudes_train(
         "data/models/amplitude-default"
     ),
     preset: Annotated[PresetName, typer.Option(help="default | study | smoke")] = "default",
+    rows: Annotated[
+        list[str] | None,
+        typer.Option("--rows", help="real SYMBA rows to train on beside the generated ones (repeat)"),
+    ] = None,
     progress: Progress = True,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
@@ -230,7 +234,7 @@ def amplitudes_train(
     from amplitudes.learn.train import train_preset
 
     with on_device(device, precision):
-        report = train_preset(preset, output, progress=progress)
+        report = train_preset(preset, output, progress=progress, extra_rows=tuple(rows or ()))
     say(table(report.evaluations))
     say(f"model written to {report.model_dir} in {report.seconds:.0f} s")
 

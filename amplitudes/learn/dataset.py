@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from sympy import lambdify
 
-from amplitudes.learn.features import KIN_FEATURES, kinematic_features, reference_energy
+from amplitudes.corpus import family
+from amplitudes.learn.features import KIN_FEATURES, check_features, kinematic_features, reference_energy
 from amplitudes.physics.me2 import point_values
 from amplitudes.physics.process import Process
 from amplitudes.symba import process_of_interaction
@@ -50,10 +51,15 @@ class DatasetConfig(Config):
 
     points_per_row: int = 16
     sqrt_s_span: float = 20.0  # sqrt_s log-uniform in [ref, span * ref], ref = max(1.05 threshold, 1 GeV)
+    kin_features: tuple[str, ...] = KIN_FEATURES  # the model's kinematic inputs (amplitudes.learn.features)
     cos_max: float = 0.95
     test_process_fraction: float = 0.2
     test_point_fraction: float = 0.25
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "kin_features", check_features(self.kin_features))
 
 
 @dataclass
@@ -63,9 +69,10 @@ class Example:
     process: str
     amplitude: str
     tokens: list[int]
-    kin: np.ndarray  # (K, len(KIN_FEATURES)) float32
+    kin: np.ndarray  # (K, len(config.kin_features)) float32
     target: np.ndarray  # (K,) log10 |M|^2
     split: list[str]
+    points: np.ndarray  # (K, 2): sqrt_s (GeV), cos_theta of each point
 
 
 @dataclass
@@ -78,6 +85,10 @@ class AmplitudeDataset:
 
     def processes(self, split: str) -> list[str]:
         return sorted({e.process for e in self.examples if split in e.split})
+
+    def families(self, split: str) -> list[str]:
+        """The process families (every ordering and OffShell pattern of a process) with points in ``split``."""
+        return sorted({family(e.process) for e in self.examples if split in e.split})
 
 
 def draw_point(process: Process, rng: random.Random, config: DatasetConfig) -> tuple[float, float]:
@@ -101,7 +112,8 @@ def build_dataset(path: str, config: DatasetConfig | None = None, vocab: Vocab |
         except SymtokError as err:
             names[text] = ""
             log.warning("%s", err)
-    distinct = sorted({n for n in names.values() if n})
+    # whole families are held out: a process in every ordering and pattern of OffShell legs
+    distinct = sorted({family(n) for n in names.values() if n})
     random.Random(config.seed).shuffle(distinct)
     held_out = set(distinct[: round(config.test_process_fraction * len(distinct))])
     examples = []
@@ -119,7 +131,7 @@ def build_dataset(path: str, config: DatasetConfig | None = None, vocab: Vocab |
                     row.amplitude,
                     row.squared_amplitude or "",
                     Process.parse(name),
-                    name in held_out,
+                    family(name) in held_out,
                     rng,
                     config,
                     vocab,
@@ -143,21 +155,22 @@ def _example(
     expr = parse(squared)
     args = sorted(expr.free_symbols, key=lambda s: s.name)
     fn = lambdify(args, expr, "math")
-    kin, target, split = [], [], []
+    kin, target, split, points = [], [], [], []
     attempts = 0
     while len(target) < config.points_per_row and attempts < 10 * config.points_per_row:
         attempts += 1
         sqrt_s, cos = draw_point(process, rng, config)
-        feats, inv = kinematic_features(process, sqrt_s, cos)
+        feats, inv = kinematic_features(process, sqrt_s, cos, config.kin_features)
         values = point_values(process, inv)
         value = complex(fn(*(values[a.name] for a in args)))
         if not (math.isfinite(value.real) and value.real > 0 and abs(value.imag) <= 1e-9 * abs(value.real)):
             continue  # a single diagram's square can vanish or be negative in some gauges
         kin.append(feats)
+        points.append((sqrt_s, cos))
         target.append(math.log10(value.real))
         split.append(
             "test_processes" if held_out else ("test_points" if rng.random() < config.test_point_fraction else "train")
         )
     if not target:
         raise SymtokError("no point with a positive squared amplitude")
-    return Example(str(process), amplitude, tokens, np.stack(kin), np.array(target), split)
+    return Example(str(process), amplitude, tokens, np.stack(kin), np.array(target), split, np.array(points))

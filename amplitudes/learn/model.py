@@ -15,8 +15,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from amplitudes.learn.dataset import Example
-from amplitudes.learn.features import KIN_FEATURES
+from amplitudes.learn.features import KIN_FEATURES, LEGACY_KIN_FEATURES, check_features
 from symtok.config import Config
+from symtok.errors import SymtokError
 from symtok.nn.checkpoint import CheckpointError, load_model, register_model
 from symtok.nn.encoder import Encoder, EncoderConfig
 from symtok.nn.infer import batched, to_model
@@ -34,8 +35,25 @@ class RegressorConfig(Config):
     encoder: EncoderConfig = field(
         default_factory=lambda: EncoderConfig(dim=64, depth=2, heads=4, nb_features=64, dropout=0.0)
     )
-    kin_dim: int = len(KIN_FEATURES)
+    kin_features: tuple[str, ...] = KIN_FEATURES  # amplitudes.learn.features names them
     hidden: int = 128
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "kin_features", check_features(self.kin_features))
+
+    @property
+    def kin_dim(self) -> int:
+        return len(self.kin_features)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RegressorConfig:
+        """Strict, and reads the config of a model trained before ``kin_features`` (``kin_dim`` 8)."""
+        if isinstance(data, dict) and "kin_dim" in data and "kin_features" not in data:
+            if data["kin_dim"] != len(LEGACY_KIN_FEATURES):
+                raise SymtokError(f"kin_dim {data['kin_dim']!r} names no known feature set; retrain the model")
+            data = {**{k: v for k, v in data.items() if k != "kin_dim"}, "kin_features": list(LEGACY_KIN_FEATURES)}
+        return super().from_dict(data)
 
 
 @dataclass(frozen=True)

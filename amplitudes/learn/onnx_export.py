@@ -8,7 +8,6 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from amplitudes.learn.features import KIN_FEATURES
 from amplitudes.learn.model import KIND, AmplitudeRegressor, Standardizer, load_regressor
 from symtok.nn.checkpoint import register_export
 from symtok.nn.onnx_export import DEFAULT_OPSET, InputSpec, Preprocess, export_onnx
@@ -33,7 +32,7 @@ class ExportedRegressor(nn.Module):
         return pred * self.target_std + self.target_mean
 
 
-def preprocess_for(vocab: Vocab, scale: Standardizer) -> Preprocess:
+def preprocess_for(vocab: Vocab, scale: Standardizer, kin_features: tuple[str, ...]) -> Preprocess:
     return Preprocess(
         kind=KIND,
         inputs=[
@@ -42,15 +41,15 @@ def preprocess_for(vocab: Vocab, scale: Standardizer) -> Preprocess:
             InputSpec(
                 "kinematics",
                 "float32",
-                ("batch", "points", len(KIN_FEATURES)),
-                "raw features: " + ", ".join(KIN_FEATURES),
+                ("batch", "points", len(kin_features)),
+                "raw features: " + ", ".join(kin_features),
             ),
         ],
         outputs=["log10_me2"],
         output_axes={"log10_me2": {0: "batch", 1: "points"}},
         metadata={
             "vocab_size": len(vocab),
-            "kin_features": list(KIN_FEATURES),
+            "kin_features": list(kin_features),
             "kin_mean": list(scale.kin_mean),
             "kin_std": list(scale.kin_std),
             "target": "log10 |M|^2 with e = g = 1",
@@ -69,8 +68,10 @@ def export_regressor(
     mask = torch.ones(2, 12, dtype=torch.long)
     mask[1, 9:] = 0
     tokens[1, 9:] = 0
-    kin = torch.randn(2, 3, len(KIN_FEATURES))
-    path = export_onnx(wrapper, (tokens, mask, kin), preprocess_for(vocab, scale), output, opset=opset)
+    kin = torch.randn(2, 3, model.config.kin_dim)
+    path = export_onnx(
+        wrapper, (tokens, mask, kin), preprocess_for(vocab, scale, model.config.kin_features), output, opset=opset
+    )
     vocab.save(Path(output).with_name("vocab.json"))
     return path
 

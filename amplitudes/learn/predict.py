@@ -122,9 +122,9 @@ def predict(
     directory = str(model_dir or default_model_dir())
     if not Path(directory).exists():
         raise SymtokError(f"no model at {directory}; train one with `symtok amplitudes train --preset default`")
-    vocab, span = _metadata(directory)
+    vocab, span, features = _metadata(directory)
     tokens = vocab.encode(tokenize(amplitude or ""))
-    kin, inv = kinematic_features(proc, sqrt_s, cos_theta)
+    kin, inv = kinematic_features(proc, sqrt_s, cos_theta, features)
     if backend == "onnx":
         value = float(10.0 ** onnx_predict_log10(_onnx(directory), [tokens], kin[None, None, :])[0][0])
     elif backend == "torch":
@@ -146,12 +146,13 @@ def predict(
 
 
 @cache
-def _metadata(directory: str) -> tuple[Vocab, float]:
-    """The model's vocabulary and the sqrt_s span it was trained on (the DatasetConfig stored in its
-    own config.json by every trainer), read without torch."""
+def _metadata(directory: str) -> tuple[Vocab, float, tuple[str, ...]]:
+    """The model's vocabulary, the sqrt_s span it was trained on (the DatasetConfig stored in its
+    own config.json by every trainer) and its kinematic features, read without torch."""
     import json
 
     from amplitudes.learn.dataset import DatasetConfig
+    from amplitudes.learn.features import LEGACY_KIN_FEATURES, check_features
 
     path = Path(directory)
     if (path / "checkpoint" / "config.json").exists():
@@ -162,7 +163,11 @@ def _metadata(directory: str) -> tuple[Vocab, float]:
     except (OSError, json.JSONDecodeError) as err:
         raise SymtokError(f"{path / 'config.json'} is not readable: {err}") from None
     dataset = DatasetConfig.from_dict(config.get("dataset", {}))
-    return vocab, dataset.sqrt_s_span
+    regressor = config.get("regressor", {})
+    if not isinstance(regressor, dict):
+        raise SymtokError(f"{path / 'config.json'} has no regressor config")
+    features = check_features(regressor.get("kin_features", LEGACY_KIN_FEATURES))
+    return vocab, dataset.sqrt_s_span, features
 
 
 def _exact(proc: Process, sqrt_s: float, cos_theta: float, squared: str | None, inv: dict[str, float]) -> float:
@@ -223,6 +228,69 @@ def predict_file(
             yield RowPrediction(row.line, prediction=result)
 
 
+@dataclass(frozen=True)
+class PointCheck:
+    """The surrogate against a row's own squared amplitude at one point; ``rel_error`` is None where
+    the row's value is not positive (a single diagram's square can be, in Feynman gauge)."""
+
+    line: int
+    process: str
+    sqrt_s: float
+    cos_theta: float
+    prediction: float
+    exact: float
+    rel_error: float | None
+
+
+def check_surrogate_rows(
+    path: str,
+    *,
+    model_dir: str | Path | None = None,
+    energies: tuple[float, ...] = (1.2, 3.0, 30.0),
+    cosines: tuple[float, ...] = (-0.5, 0.3),
+    limit: int | None = None,
+    errors: list[tuple[int, str]] | None = None,
+) -> list[PointCheck]:
+    """The regression surrogate on every row of a SYMBA file at the points √s = r · ref (r in
+    ``energies``, ref = 5 % above the row's threshold, at least 1 GeV) and cos θ in ``cosines``,
+    against the row's own squared amplitude; batched. Rows that cannot be checked go to ``errors``."""
+    from amplitudes.learn.model import predict_log10
+
+    directory = str(model_dir or default_model_dir())
+    model, scale, _, _ = _load(directory)
+    vocab, _, features = _metadata(directory)
+    errors = errors if errors is not None else []
+    todo: list[tuple[int, str, list[int], np.ndarray, list[tuple[float, float, float]]]] = []
+    for n, row in enumerate(read_rows(path, "symba")):
+        if limit is not None and n >= limit:
+            break
+        if isinstance(row, BadRow):
+            errors.append((row.line, row.reason))
+            continue
+        try:
+            proc = process_of_amplitude(parse(row.amplitude))
+            tokens = vocab.encode(tokenize(row.amplitude))
+            ref = reference_energy(proc)
+            kins, points = [], []
+            for r in energies:
+                for c in cosines:
+                    kin, inv = kinematic_features(proc, r * ref, c, features)
+                    kins.append(kin)
+                    points.append((r * ref, c, _exact(proc, r * ref, c, row.squared_amplitude or "", inv)))
+        except (SymtokError, ValueError, ArithmeticError) as err:
+            errors.append((row.line, f"{type(err).__name__}: {err}"))
+            continue
+        todo.append((row.line, str(proc), tokens, np.stack(kins), points))
+    preds = predict_log10(model, scale, [t[2] for t in todo], [t[3] for t in todo]) if todo else []
+    out = []
+    for (line, proc_name, _, _, points), pred in zip(todo, preds, strict=True):
+        for (sqrt_s, cos, truth), p in zip(points, pred, strict=True):
+            value = float(10.0**p)
+            rel = abs(value / truth - 1.0) if truth > 0 else None
+            out.append(PointCheck(line, proc_name, sqrt_s, cos, value, truth, rel))
+    return out
+
+
 MAX_SQRT_S = 1e7  # GeV: far above any collider; beyond it float64 invariants lose all precision
 
 
@@ -260,8 +328,10 @@ def evaluate_expression(amplitude: str, squared: str, sqrt_s: float, cos_theta: 
 
 
 __all__ = [
+    "PointCheck",
     "Prediction",
     "RowPrediction",
+    "check_surrogate_rows",
     "evaluate_expression",
     "model_kind_of",
     "predict",

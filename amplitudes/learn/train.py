@@ -11,7 +11,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
@@ -51,11 +51,17 @@ class Preset(Config):
     """Everything the default model is trained with; `symtok amplitudes train --preset NAME`."""
 
     theories: tuple[str, ...] = ("qed", "qcd")
-    mode: str = "process"
-    dataset: DatasetConfig = field(default_factory=lambda: DatasetConfig(points_per_row=64))
-    regressor: RegressorConfig = field(default_factory=lambda: RegressorConfig(hidden=256))
+    # SYMBA rows are single diagrams: the model learns per-diagram |M_d|^2 and process totals
+    modes: tuple[Literal["diagram", "process"], ...] = ("diagram", "process")
+    offshell: bool = True  # diagram rows in every pattern of OffShell legs (evaluated on shell)
+    dataset: DatasetConfig = field(default_factory=lambda: DatasetConfig(points_per_row=32, sqrt_s_span=1000.0))
+    regressor: RegressorConfig = field(
+        default_factory=lambda: RegressorConfig(
+            encoder=EncoderConfig(dim=96, depth=2, heads=4, nb_features=64, dropout=0.0), hidden=256
+        )
+    )
     pretrain_steps: int = 300
-    finetune_steps: int = 10000
+    finetune_steps: int = 30000
     batch_rows: int = 16
     lr: float = 2e-3
     seed: int = 0
@@ -69,6 +75,7 @@ PRESETS: dict[str, Preset] = {
     # a few minutes of CPU: used by the tests and for trying the pipeline
     "smoke": Preset(
         theories=("qed",),
+        modes=("process",),
         dataset=DatasetConfig(points_per_row=8),
         regressor=RegressorConfig(encoder=EncoderConfig(dim=32, depth=1, heads=2, nb_features=32, dropout=0.0)),
         pretrain_steps=20,
@@ -84,15 +91,27 @@ def preset(name: str) -> Preset:
     return PRESETS[name]
 
 
-def generate_data(p: Preset, out: Path, progress: bool = False) -> Path:
-    """One SYMBA-format file with the rows of every theory of the preset."""
+def generate_data(p: Preset, out: Path, progress: bool = False, extra_rows: tuple[str, ...] = ()) -> Path:
+    """One SYMBA-format file with the rows of every theory and mode of the preset, and the rows of
+    the ``extra_rows`` files (real SYMBA rows) after them."""
     out.parent.mkdir(parents=True, exist_ok=True)
     parts = []
     for theory in p.theories:
-        part = out.with_name(f"{out.stem}.{theory}.txt")
-        generate(theory, part, mode=p.mode, seed=p.seed, progress=progress)
-        parts.append(part)
-    out.write_text("".join(part.read_text() for part in parts))
+        for mode in p.modes:
+            part = out.with_name(f"{out.stem}.{theory}.{mode}.txt")
+            offshell = p.offshell and mode == "diagram"
+            generate(
+                theory, part, mode=mode, seed=p.seed, progress=progress, offshell=offshell, workers=os.cpu_count() or 1
+            )
+            parts.append(part)
+    texts = [part.read_text() for part in parts]
+    for path in extra_rows:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise SymtokError(f"cannot read {path}: {err}") from None
+        texts.append(text if text.endswith("\n") or not text else text + "\n")
+    out.write_text("".join(texts))
     return out
 
 
@@ -125,9 +144,12 @@ def train_config(p: Preset, steps: int, progress: bool) -> TrainConfig:
     )
 
 
-def prepare(p: Preset, work: Path, vocab: Vocab, progress: bool) -> tuple[AmplitudeDataset, Path]:
-    """Generate the preset's data into ``work``, build the dataset and pretrain the encoder (JEPA)."""
-    data_file = generate_data(p, work / "data.txt", progress)
+def prepare(
+    p: Preset, work: Path, vocab: Vocab, progress: bool, extra_rows: tuple[str, ...] = ()
+) -> tuple[AmplitudeDataset, Path]:
+    """Generate the preset's data into ``work`` (with ``extra_rows``), build the dataset and pretrain
+    the encoder (JEPA)."""
+    data_file = generate_data(p, work / "data.txt", progress, extra_rows)
     dataset = build_dataset(str(data_file), p.dataset, vocab)
     sequences = pretraining_sequences(data_file, vocab, p.max_pretrain_tokens)
     encoder_ckpt = pretrain(
@@ -193,6 +215,10 @@ def finetune(
 ) -> tuple[AmplitudeRegressor, Standardizer]:
     """Train the regressor on the train split (a seeded fraction of its rows); writes a checkpoint."""
     vocab = vocab or Vocab.default()
+    if tuple(dataset.config.kin_features) != config.kin_features:
+        raise SymtokError(
+            f"the dataset's kinematic features {dataset.config.kin_features} are not the model's {config.kin_features}"
+        )
     torch.manual_seed(train.seed)
     scale = Standardizer.fit(dataset.examples)
     items = make_items(dataset.examples, "train", scale)
@@ -236,15 +262,22 @@ class TrainReport:
 
 
 def train_preset(
-    name: str, out_dir: str | Path, *, work_dir: str | Path | None = None, progress: bool = True
+    name: str,
+    out_dir: str | Path,
+    *,
+    work_dir: str | Path | None = None,
+    progress: bool = True,
+    extra_rows: tuple[str, ...] = (),
 ) -> TrainReport:
-    """Train the preset's model into ``out_dir`` (config.json, model.safetensors, vocab.json, metrics.json)."""
+    """Train the preset's model into ``out_dir`` (config.json, model.safetensors, vocab.json, metrics.json);
+    ``extra_rows``: SYMBA files of real rows trained on beside the generated ones (whole process
+    families are held out of both alike)."""
     p = preset(name)
     started = time.perf_counter()
     out = Path(out_dir)
     work = Path(work_dir) if work_dir else out.with_name(out.name + ".work")
     vocab = Vocab.default()
-    dataset, encoder_ckpt = prepare(p, work, vocab, progress)
+    dataset, encoder_ckpt = prepare(p, work, vocab, progress, tuple(extra_rows))
     model, scale = finetune(
         dataset,
         work / "finetune",
@@ -256,7 +289,7 @@ def train_preset(
     ours, predictions = evaluate_model("symtok LM-JEPA (FAVOR+), pretrained", model, scale, dataset)
     baseline = gradient_boosting_baseline(dataset, scale, len(vocab), p.seed)
     seconds = time.perf_counter() - started
-    metrics = _metrics_json(name, p, dataset, [ours, baseline], seconds)
+    metrics = _metrics_json(name, p, dataset, [ours, baseline], seconds, tuple(extra_rows))
     model.encoder.fix_features()
     checkpoint_config = {
         "kind": KIND,
@@ -279,11 +312,18 @@ def train_preset(
 
 
 def _metrics_json(
-    name: str, p: Preset, dataset: AmplitudeDataset, evaluations: list[Evaluation], seconds: float
+    name: str,
+    p: Preset,
+    dataset: AmplitudeDataset,
+    evaluations: list[Evaluation],
+    seconds: float,
+    extra_rows: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     return {
         "preset": name,
-        "command": f"symtok amplitudes train --preset {name}",
+        "command": f"symtok amplitudes train --preset {name}" + "".join(f" --rows {r}" for r in extra_rows),
+        "extra_rows": [Path(r).name for r in extra_rows],
+        "test_families": dataset.families("test_processes"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "train_seconds": round(seconds, 1),
         "splits": {"train": dataset.processes("train"), "test": dataset.processes("test_processes")},

@@ -60,8 +60,8 @@ def dataset(data_file):
 def test_targets_are_exact_log10_me2(dataset):
     for e in dataset.examples[:4]:
         proc = Process.parse(e.process)
-        for kin, target in zip(e.kin[:3], e.target[:3], strict=True):
-            sqrt_s, cos = math.exp(float(kin[0])), float(kin[1])
+        for kin, (sqrt_s, cos), target in zip(e.kin[:3], e.points[:3], e.target[:3], strict=True):
+            assert kin[0] == pytest.approx(cos)  # the features are dimensionless: cos θ, m_i/√s, s_ij/s
             assert target == pytest.approx(math.log10(me2(proc, sqrt_s, cos)), abs=1e-5)
 
 
@@ -271,3 +271,79 @@ def test_pretrain_finetune_evaluate_commands(data_file, tmp_path):
     assert (tmp_path / "ev" / "parity.png").exists() and json.loads((tmp_path / "ev" / "metrics.json").read_text())[0][
         "splits"
     ]
+
+
+def test_a_diagram_square_is_dimensionless_so_the_features_can_be():
+    """The features are cos θ, m_i/√s and s_ij/s: right only because |M_d|^2 of a 2→2 tree has no
+    dimension. Scaling every mass by λ and every invariant by λ² leaves each generated row's value."""
+    from sympy import lambdify
+
+    from amplitudes.learn.features import kinematic_features
+    from amplitudes.physics.me2 import point_values
+
+    rows = process_rows(Process.parse("e- mu- > e- mu-"), "qed", mode="diagram") + process_rows(
+        Process.parse("u u~ > t t~"), "qcd", mode="diagram"
+    )
+    for row in rows:
+        proc = process_of_amplitude(parse(row.amplitude))
+        expr = parse(row.squared_amplitude)
+        args = sorted(expr.free_symbols, key=lambda s: s.name)
+        fn = lambdify(args, expr, "math")
+        kin, inv = kinematic_features(proc, 900.0, 0.3)
+        values = point_values(proc, inv)
+        lam = 7.0
+        power = {k: 2 if k.startswith("s_") else 1 if k.startswith("m_") else 0 for k in values}
+        scaled = {k: v * lam ** power[k] for k, v in values.items()}
+        a = fn(*(values[s.name] for s in args))
+        b = fn(*(scaled[s.name] for s in args))
+        assert b == pytest.approx(a, rel=1e-9) and a != 0
+        assert kin[0] == pytest.approx(0.3)
+
+
+def test_a_model_trained_before_named_features_still_loads():
+    from amplitudes.learn.features import LEGACY_KIN_FEATURES
+
+    old = RegressorConfig.from_dict({"kin_dim": 8, "hidden": 64})
+    assert old.kin_features == LEGACY_KIN_FEATURES and old.kin_dim == 8
+    with pytest.raises(SymtokError, match="kin_dim"):
+        RegressorConfig.from_dict({"kin_dim": 5})
+    with pytest.raises(SymtokError, match="unknown kinematic features"):
+        RegressorConfig(kin_features=("cos_theta", "rapidity"))
+
+
+def test_offshell_patterns_of_a_process_are_held_out_together(tmp_path):
+    path = tmp_path / "rows.txt"
+    generate(
+        "qed", path, processes=["e+ e- > mu+ mu-", "e- mu- > e- mu-", "e+ e- > a a"], mode="diagram", offshell=True
+    )
+    data = build_dataset(str(path), DatasetConfig(points_per_row=2, test_process_fraction=0.34, seed=1))
+    from amplitudes.corpus import family
+
+    held = set(data.families("test_processes"))
+    assert len(held) == 1 and len(data.families("train")) == 2
+    assert any("*" in e.process for e in data.examples)
+    for e in data.examples:  # every OffShell pattern of the held-out family, and no other row
+        assert (family(e.process) in held) == all(s == "test_processes" for s in e.split)
+
+
+def test_the_surrogate_is_checked_on_every_row_of_a_file(smoke_model, tmp_path):
+    from amplitudes.learn.predict import check_surrogate_rows, evaluate_expression
+
+    path = tmp_path / "rows.txt"
+    generate("qed", path, processes=["e+ e- > mu+ mu-", "e- a > e- a"], mode="diagram")
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], "Interaction: broken : x : y : z", *lines[1:]]) + "\n")
+    errors: list[tuple[int, str]] = []
+    checks = check_surrogate_rows(str(path), model_dir=smoke_model, energies=(1.5, 10.0), cosines=(0.2,), errors=errors)
+    assert [line for line, _ in errors] == [2]
+    assert len(checks) == 2 * (len(lines))  # every readable row at both points
+    for c in checks:
+        assert c.prediction > 0 and c.exact > 0
+        assert c.rel_error == pytest.approx(abs(c.prediction / c.exact - 1))
+    first = next(c for c in checks if c.line == 1)
+    from symtok.io import read_rows
+
+    row = next(iter(read_rows(str(path), "symba")))
+    assert first.exact == pytest.approx(
+        evaluate_expression(row.amplitude, row.squared_amplitude, first.sqrt_s, first.cos_theta)
+    )
