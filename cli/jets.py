@@ -187,16 +187,45 @@ def jets_report(
     lr: Annotated[float, typer.Option(min=0.0, help="fine-tuning learning rate")] = 2e-3,
     pid: Pid = False,
     max_constituents: MaxConstituents = 128,
+    label_counts: Annotated[
+        str | None,
+        typer.Option(
+            "--label-counts",
+            help="e.g. 1000,3000,10000,30000: the label-efficiency curve instead (scratch vs JEPA, "
+            "fine-tuned and linear probe, per token kind)",
+        ),
+    ] = None,
+    tokens: Annotated[str, typer.Option(help="with --label-counts: constituents,subjets")] = "constituents,subjets",
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
 ) -> None:
-    """Observables, Deep Sets, Encoder from scratch and JEPA-pretrained at 10% and 100% labels, over seeds."""
+    """Observables, Deep Sets, Encoder from scratch and JEPA-pretrained at 10% and 100% labels, over
+    seeds; with --label-counts, the label-efficiency curve."""
     from jets.features import FeatureConfig
     from jets.io import read_jets
     from jets.model import TaggerConfig
     from jets.report import run_report, table
 
     jets = read_jets(data)
+    if label_counts is not None:
+        from jets.label_efficiency import CurveConfig, gain_table, run_curve
+        from jets.label_efficiency import table as curve_table
+
+        config = CurveConfig(
+            label_counts=_ints(label_counts, "--label-counts"),
+            seeds=seeds,
+            tokens=tuple(t.strip() for t in tokens.split(",")),  # type: ignore[arg-type]
+            pretrain_steps=pretrain_steps,
+            pretrain_lr=pretrain_lr,
+            lr=lr,
+            use_pid=pid,
+            max_constituents=max_constituents,
+        )
+        with on_device(device, precision):
+            curve = run_curve(jets, output, config, progress=True)
+        say(curve_table(curve["summary"]) + "\n\n" + gain_table(curve["gain"]))
+        say(f"{curve['train_jets']} training and {curve['test_jets']} test jets, {curve['seconds']:.0f} s -> {output}")
+        return
     with on_device(device, precision):
         report = run_report(
             jets,
@@ -211,3 +240,16 @@ def jets_report(
         )
     say(table(report["summary"]))
     say(f"{report['train_jets']} training and {report['test_jets']} test jets, {report['seconds']:.0f} s -> {output}")
+
+
+def _ints(text: str, option: str) -> tuple[int, ...]:
+    """Comma-separated positive integers, or a one-line error (exit 2)."""
+    from symtok.errors import SymtokError
+
+    try:
+        values = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise SymtokError(f"{option} takes comma-separated integers; got {text!r}") from None
+    if not values or min(values) < 2:
+        raise SymtokError(f"{option} takes integers of at least 2; got {text!r}")
+    return values

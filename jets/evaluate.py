@@ -50,11 +50,10 @@ def embeddings(tagger: JetTagger, jets: list[Any], batch_size: int = 256) -> np.
     return np.asarray(batched(tagger, prepared, run, batch_size=batch_size))
 
 
-def linear_probe(tagger: JetTagger, train: list[Any], test: list[Any]) -> float:
-    """Test AUC of a logistic regression on the frozen, standardised pooled embeddings: the usual
-    measure of what self-supervised pretraining put into the representation (no fine-tuning)."""
+def linear_probe_scores(tagger: JetTagger, train: list[Any], test: list[Any]) -> np.ndarray:
+    """Signal probabilities of ``test`` from a logistic regression fitted on ``train``'s frozen,
+    standardised pooled embeddings (no fine-tuning)."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
     from sklearn.preprocessing import StandardScaler
 
     z_train, z_test = embeddings(tagger, train), embeddings(tagger, test)
@@ -64,7 +63,15 @@ def linear_probe(tagger: JetTagger, train: list[Any], test: list[Any]) -> float:
         raise SymtokError("a linear probe needs jets of both labels in its training and test sets")
     scaler = StandardScaler().fit(z_train)
     clf = LogisticRegression(max_iter=2000).fit(scaler.transform(z_train), y_train)
-    return float(roc_auc_score(y_test, clf.predict_proba(scaler.transform(z_test))[:, 1]))
+    return clf.predict_proba(scaler.transform(z_test))[:, 1]
+
+
+def linear_probe(tagger: JetTagger, train: list[Any], test: list[Any]) -> float:
+    """Test AUC of the linear probe (``linear_probe_scores``): the usual measure of what
+    self-supervised pretraining put into the representation."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels_of(test), linear_probe_scores(tagger, train, test)))
 
 
 def evaluate(model: nn.Module, jets: list[Any], features: FeatureConfig) -> TaggingMetrics:

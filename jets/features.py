@@ -1,11 +1,12 @@
-"""Constituent features relative to the jet axis, padded with masks, and C/A subjets as the jet
-JEPA's context/target groups (as in J-JEPA)."""
+"""Jet tokens, padded with masks: constituents (features relative to the jet axis; their C/A subjets
+are the jet JEPA's context/target groups) or C/A subjets themselves (J-JEPA's tokens: each subjet's
+four-vector and summary features; every subjet is its own target group, its axis the hint)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -13,19 +14,25 @@ from symtok.config import Config
 
 BASE_FEATURES = ("log_pt", "log_e", "delta_eta", "delta_phi", "delta_r", "log_pt_rel", "log_e_rel")
 PID_FEATURES = ("charged_hadron", "neutral_hadron", "photon", "electron", "muon", "charge")
+SUBJET_FEATURES = (*BASE_FEATURES, "log_mass", "log_constituents", "width")
+SUBJET_PID_FEATURES = ("charged_fraction", "photon_fraction")
 
 
 @dataclass(frozen=True)
 class FeatureConfig(Config):
-    """How many constituents and subjets to keep, and whether to add particle-type one-hots."""
+    """The jet's tokens (constituents or C/A subjets), how many constituents and subjets to keep, and
+    whether to add particle-type features."""
 
     max_constituents: int = 128
     use_pid: bool = False
     subjet_radius: float = 0.2
-    max_subjets: int = 8
+    max_subjets: int = 8  # subjets kept: JEPA target groups (constituent tokens) or the tokens themselves
+    tokens: Literal["constituents", "subjets"] = "constituents"
 
     @property
     def names(self) -> tuple[str, ...]:
+        if self.tokens == "subjets":
+            return SUBJET_FEATURES + (SUBJET_PID_FEATURES if self.use_pid else ())
         return BASE_FEATURES + (PID_FEATURES if self.use_pid else ())
 
 
@@ -109,8 +116,55 @@ class PreparedJet:
     label: int
 
 
+def subjet_tokens(jet: Any, config: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(S, F) features of the jet's C/A subjets (radius subjet_radius, the max_subjets hardest, by pT)
+    and their axes (S, 2) relative to the jet: pT, E, position, mass, constituent count and pT-weighted
+    width of each, from the (at most max_constituents) hardest constituents."""
+    groups, axes = subjets(jet, config)
+    pt, eta, phi, e = (np.asarray(getattr(jet, k), dtype=np.float64) for k in ("pt", "eta", "phi", "e"))
+    order = np.argsort(-pt, kind="stable")[: config.max_constituents]
+    pt, eta, phi, e = pt[order], eta[order], phi[order], e[order]
+    px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
+    jet_e = float(np.sum(np.asarray(jet.e)))
+    charge = np.asarray(jet.charge, dtype=np.float64)[order] if config.use_pid else None
+    photon = (np.abs(np.asarray(jet.pid))[order] == 22) if config.use_pid else None
+    rows, hints = [], []
+    for s in range(int(groups.max(initial=-1)) + 1):
+        k = groups == s
+        if not k.any():
+            continue
+        sx, sy, sz, se = px[k].sum(), py[k].sum(), pz[k].sum(), e[k].sum()
+        spt = math.hypot(sx, sy)
+        deta, dphi = float(axes[k][0, 0]), float(axes[k][0, 1])
+        mass = math.sqrt(max(se * se - sx * sx - sy * sy - sz * sz, 0.0))
+        d = np.hypot(eta[k] - (deta + jet.jet_eta), _wrap(phi[k] - (dphi + jet.jet_phi)))
+        row = [
+            math.log(spt),
+            math.log(se),
+            deta,
+            dphi,
+            math.hypot(deta, dphi),
+            math.log(spt / jet.jet_pt),
+            math.log(se / jet_e),
+            math.log(mass + 1e-3),
+            math.log(int(k.sum())),
+            float(np.sum(pt[k] * d) / pt[k].sum()),
+        ]
+        if charge is not None and photon is not None:
+            row += [float(np.mean(charge[k] != 0)), float(np.mean(photon[k]))]
+        rows.append(row)
+        hints.append((deta, dphi))
+    return np.array(rows, dtype=np.float32).reshape(-1, len(config.names)), np.array(hints, dtype=np.float32).reshape(
+        -1, 2
+    )
+
+
 def prepare_jet(jet: Any, config: FeatureConfig, *, with_subjets: bool = True) -> PreparedJet:
-    """Features (and, when asked, C/A subjets, which cost a reclustering) of one generated jet."""
+    """Features (and, when asked, C/A subjets, which cost a reclustering) of one generated jet. With
+    subjet tokens the subjets always are computed: each is a token, its own JEPA target group."""
+    if config.tokens == "subjets":
+        f, hints = subjet_tokens(jet, config)
+        return PreparedJet(f, np.arange(len(f), dtype=np.int64), hints, int(jet.label))
     f = constituent_features(jet, config)
     if with_subjets:
         groups, hints = subjets(jet, config)
