@@ -70,8 +70,15 @@ class Preset(Config):
 
 PRESETS: dict[str, Preset] = {
     "default": Preset(),
-    # the comparison study: same data and model, fewer fine-tuning steps per run (six runs)
-    "study": Preset(finetune_steps=2000),
+    # the comparison study (README): process-level rows, the first model shape, fewer fine-tuning
+    # steps per run (six runs)
+    "study": Preset(
+        modes=("process",),
+        offshell=False,
+        dataset=DatasetConfig(points_per_row=64),
+        regressor=RegressorConfig(hidden=256),
+        finetune_steps=2000,
+    ),
     # a few minutes of CPU: used by the tests and for trying the pipeline
     "smoke": Preset(
         theories=("qed",),
