@@ -181,7 +181,9 @@ def jets_report(
     data: Data,
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory for metrics.json, roc.png, report.md")],
     seeds: Annotated[int, typer.Option(min=1)] = 3,
-    steps: Annotated[int, typer.Option(min=1, help="fine-tuning steps per model")] = 600,
+    steps: Annotated[
+        int, typer.Option(min=1, help="fine-tuning steps per model (with --label-counts: at most, 10 epochs)")
+    ] = 600,
     pretrain_steps: Annotated[int, typer.Option(min=1, help="jet JEPA steps")] = 200,
     pretrain_lr: Annotated[float, typer.Option(min=0.0, help="jet JEPA learning rate")] = 1e-3,
     lr: Annotated[float, typer.Option(min=0.0, help="fine-tuning learning rate")] = 2e-3,
@@ -206,7 +208,6 @@ def jets_report(
     from jets.model import TaggerConfig
     from jets.report import run_report, table
 
-    jets = read_jets(data)
     if label_counts is not None:
         from jets.label_efficiency import CurveConfig, gain_table, run_curve
         from jets.label_efficiency import table as curve_table
@@ -218,14 +219,16 @@ def jets_report(
             pretrain_steps=pretrain_steps,
             pretrain_lr=pretrain_lr,
             lr=lr,
+            max_steps=max(steps, CurveConfig().min_steps),  # steps grow with the labels up to --steps
             use_pid=pid,
             max_constituents=max_constituents,
         )
         with on_device(device, precision):
-            curve = run_curve(jets, output, config, progress=True)
+            curve = run_curve(read_jets(data), output, config, progress=True)
         say(curve_table(curve["summary"]) + "\n\n" + gain_table(curve["gain"]))
         say(f"{curve['train_jets']} training and {curve['test_jets']} test jets, {curve['seconds']:.0f} s -> {output}")
         return
+    jets = read_jets(data)
     with on_device(device, precision):
         report = run_report(
             jets,

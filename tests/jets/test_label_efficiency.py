@@ -56,3 +56,16 @@ def test_curve_settings_are_checked():
         CurveConfig(tokens=("pixels",))  # type: ignore[arg-type]
     with pytest.raises(SymtokError, match="at least 2"):
         CurveConfig(label_counts=(1,))
+
+
+@pytest.mark.parametrize(
+    ("counts", "tokens", "message"),
+    [("1k,3k", "subjets", "--label-counts takes"), ("1000", "pixels", "tokens must be")],
+)
+def test_the_cli_refuses_bad_curve_settings_in_one_line(tmp_path, capsys, counts, tokens, message):
+    from cli.main import run
+
+    args = ["jets", "report", str(tmp_path / "none.parquet"), "-o", str(tmp_path / "o")]
+    assert run([*args, "--label-counts", counts, "--tokens", tokens]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and "Traceback" not in err
