@@ -149,11 +149,30 @@ def run_curve(
                 if bar is not None:
                     bar.set_postfix(tokens=tokens, labels=count, seed=seed)
                     bar.update()
+            _write(out, results, config, counts, len(jets), len(train_all), len(test), started, timings, final=False)
         timings[f"{tokens}: {len(counts)} counts x {config.seeds} seeds x 4 models (s)"] = round(
             time.perf_counter() - t0, 1
         )
     if bar is not None:
         bar.close()
+    return _write(out, results, config, counts, len(jets), len(train_all), len(test), started, timings)
+
+
+def _write(
+    out: Path,
+    results: dict[str, dict[str, dict[str, list[dict[str, float]]]]],
+    config: CurveConfig,
+    counts: list[int],
+    jets: int,
+    train_jets: int,
+    test_jets: int,
+    started: float,
+    timings: dict[str, float],
+    *,
+    final: bool = True,
+) -> dict[str, Any]:
+    """metrics.json, report.md and the plot of the points done so far (atomically; ``final`` False
+    while the curve is still running, so a long run leaves its finished points behind)."""
     summary = {
         tokens: {
             mode: {count: {k: _mean_std([r[k] for r in runs]) for k in METRICS} for count, runs in by_count.items()}
@@ -162,9 +181,10 @@ def run_curve(
         for tokens, by_mode in results.items()
     }
     report = {
-        "jets": len(jets),
-        "train_jets": len(train_all),
-        "test_jets": len(test),
+        "complete": final,
+        "jets": jets,
+        "train_jets": train_jets,
+        "test_jets": test_jets,
         "label_counts": counts,
         "steps": {str(c): config.steps(c) for c in counts},
         "config": asdict(config),
