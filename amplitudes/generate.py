@@ -13,11 +13,12 @@ from pathlib import Path
 from sympy import Rational
 
 from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
-from amplitudes.physics.diagrams import Diagram, diagrams
-from amplitudes.physics.me2 import symbolic
-from amplitudes.physics.particles import marty_field
+from amplitudes.physics.diagrams import Diagram
+from amplitudes.physics.me2 import symbolic, symbolic_per_diagram
+from amplitudes.physics.particles import PARTICLES, marty_field
 from amplitudes.physics.process import Process, leg_roles, offshell_variants, symba_symmetry_factor
 from amplitudes.physics.theory import enumerate_processes
+from amplitudes.physics.trees import Node, TreeDiagram, process_diagrams
 from symtok.errors import SymtokError
 from symtok.files import atomic_path, progress_bar
 from symtok.indices import ADJOINT, DIRAC, FUNDAMENTAL, LORENTZ
@@ -66,7 +67,7 @@ def interaction_field(process: Process, theory: str, factory: IndexFactory) -> s
     return "  ".join(parts)
 
 
-def vertices_field(process: Process, diagram: Diagram, theory: str = "qed") -> str:
+def vertices_field(process: Process, diagram: Diagram | TreeDiagram, theory: str = "qed") -> str:
     """MARTY's second field: the vertices and off-shell propagators of a diagram."""
 
     def leg(n: int) -> str:
@@ -74,6 +75,8 @@ def vertices_field(process: Process, diagram: Diagram, theory: str = "qed") -> s
         offshell = " OffShell " if n + 1 in process.offshell else ""
         return offshell + ("AntiPart " if p.is_antiparticle else "") + f"{marty_field(p.pdg, theory)}(X_{n + 1})"
 
+    if isinstance(diagram, TreeDiagram):
+        return _tree_vertices(diagram, leg, theory)
     out = []
     for v, group in enumerate(diagram.groups):
         text = f"Vertex V_{v}:" + ", ".join(leg(n) for n in group) + ","
@@ -81,6 +84,27 @@ def vertices_field(process: Process, diagram: Diagram, theory: str = "qed") -> s
             x = diagram.propagator
             text += f"  OffShell {'AntiPart ' if x.is_antiparticle else ''}{marty_field(x.pdg, theory)}(V_{v}),"
         out.append(text)
+    return " ".join(out)
+
+
+def _tree_vertices(tree: TreeDiagram, leg, theory: str) -> str:
+    """The vertices of an n-leg tree: each with its external legs and its propagators, a propagator
+    named after the vertex it leaves (V_k is the k-th inner line, depth first)."""
+    inner = tree.propagators()
+    number = {node.legs: k for k, node in enumerate(inner)}
+
+    def line(node: Node) -> str:
+        if node.is_leaf:
+            return leg(node.leg)
+        x = PARTICLES[PARTICLES[node.field].antiparticle]
+        return (
+            f" OffShell {'AntiPart ' if x.is_antiparticle else ''}{marty_field(x.pdg, theory)}(V_{number[node.legs]})"
+        )
+
+    out = []
+    for k, node in enumerate(inner):
+        out.append(f"Vertex V_{k}:" + ",".join(line(c) for c in node.children) + "," + line(node) + ",")
+    out.append(f"Vertex V_{len(inner)}:" + ",".join(line(c) for c in tree.root) + "," + leg(tree.n_legs - 1) + ",")
     return " ".join(out)
 
 
@@ -93,13 +117,13 @@ def process_rows(
     if mode not in MODES:
         raise SymtokError(f"mode must be one of {MODES}")
     factory = IndexFactory(seed, start)
-    diags = diagrams(process, theory)
+    diags = process_diagrams(process, theory)
     if not diags:
         raise SymtokError(f"{process} has no tree-level diagram in {theory}")
     interaction = interaction_field(process, theory, factory)
     amplitudes = diagram_amplitudes(process, theory, factory, marty=mode == "diagram")
-    squared = symbolic(str(process), theory, False, "feynman" if mode == "diagram" else "physical")
     if mode == "process":
+        squared = symbolic(str(process), theory, False, "physical")
         vertices = " ".join(vertices_field(process, d, theory) for d in diags)
         return [
             GeneratedRow(
@@ -117,7 +141,7 @@ def process_rows(
             to_string(a),
             to_string(symmetry * sq),
         )
-        for d, a, sq in zip(diags, amplitudes, squared.per_diagram, strict=True)
+        for d, a, sq in zip(diags, amplitudes, symbolic_per_diagram(str(process), theory), strict=True)
     ]
 
 

@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 from sympy import lambdify
 
 from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
-from amplitudes.physics.me2 import point_values, symbolic
+from amplitudes.physics.me2 import point_values, symbolic_per_diagram
 from amplitudes.physics.particles import marty_field, particle, particle_of_field
-from amplitudes.physics.phase_space import invariants, momenta
+from amplitudes.physics.phase_space import collision_point, invariants, momenta
 from amplitudes.physics.process import Process, symba_symmetry_factor
 from symtok import encode, normalize
 from symtok.errors import SymtokError
@@ -28,7 +29,7 @@ from symtok.parse import parse
 
 
 def process_of_interaction(text: str, theory: str = "qed") -> Process:
-    """The Process of a SYMBA interaction field (legs in p_1..p_4 order); field names are read as in a
+    """The Process of a SYMBA interaction field (legs in p_1..p_n order); field names are read as in a
     file of ``theory`` (``t`` is the tau in QED files and the top in QCD files)."""
     left, _, right = text.partition(" to ")
     names = []
@@ -43,10 +44,12 @@ def process_of_interaction(text: str, theory: str = "qed") -> Process:
                 raise SymtokError(f"cannot read the leg {leg!r} of {text!r}")
             fld = words[-1].split("_", 1)[0]
             names.append(particle_of_field(fld, anti=anti, theory=theory))
-    if len(names) != 4:
+        if side is left and len(names) != 2:
+            raise SymtokError(f"cannot read the process of {text!r}: {len(names)} incoming legs")
+    if len(names) < 4:
         raise SymtokError(f"cannot read the process of {text!r}")
     legs = tuple(map(particle, names))
-    return Process((legs[0], legs[1]), (legs[2], legs[3]), frozenset(offshell))
+    return Process((legs[0], legs[1]), legs[2:], frozenset(offshell))
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,13 @@ def check_row(row: Row, theory: str, points: int, rng: random.Random) -> RowChec
         masses = [
             p.mass + (rng.uniform(0.5, 20) if n in process.offshell else 0.0) for n, p in enumerate(process.legs, 1)
         ]
-        threshold = max(masses[0] + masses[1], masses[2] + masses[3])
-        inv = invariants(
-            momenta(tuple(masses), threshold * rng.uniform(1.1, 3) + rng.uniform(1, 30), rng.uniform(-0.95, 0.95))
-        )
+        threshold = max(masses[0] + masses[1], sum(masses[2:]))
+        sqrt_s = threshold * rng.uniform(1.1, 3) + rng.uniform(1, 30)
+        if process.n_legs == 4:
+            p = momenta(tuple(masses), sqrt_s, rng.uniform(-0.95, 0.95))  # type: ignore[arg-type]
+        else:
+            p = collision_point(masses, sqrt_s, np.random.default_rng(rng.getrandbits(64)))
+        inv = invariants(p)
         values = point_values(process, inv)
         values |= {f"m_{marty_field(p.pdg, theory)}": p.mass for p in process.legs}  # the file's mass names
         target = theirs(values)
@@ -144,9 +150,9 @@ class _Compiled:
 def _candidates(process: str, theory: str) -> tuple[_Compiled, ...]:
     """Each generated diagram's |M_d|^2 as MARTY's rows hold it: -g gluon sums and SYMBA's identical-
     particle factor (ours leave it to the cross-section, docs/physics.md)."""
-    ours = symbolic(process, theory, False, "feynman")
+    ours = symbolic_per_diagram(process, theory)
     symmetry = float(symba_symmetry_factor(Process.parse(process)))
-    return tuple(_Compiled(symmetry * c) for c in ours.per_diagram)
+    return tuple(_Compiled(symmetry * c) for c in ours)
 
 
 def check_symba_rows(path: str, theory: str = "qed", points: int = 3, seed: int = 0) -> Iterator[RowCheck]:

@@ -16,10 +16,12 @@ from math import gcd
 
 from sympy import Add, Expr, Integer, Mul, Pow, Rational, S, expand
 
-from amplitudes.physics.diagrams import Diagram, diagrams
+from amplitudes.physics.colour import F, T
+from amplitudes.physics.diagrams import Diagram
 from amplitudes.physics.particles import marty_field
 from amplitudes.physics.process import Process, leg_roles
-from amplitudes.physics.squared import REG, SymbolicDiagram, leg_masses, symbolic_terms
+from amplitudes.physics.squared import REG, SymbolicDiagram, leg_masses, symbolic_terms, tree_terms
+from amplitudes.physics.trees import TreeDiagram, process_diagrams
 from symtok.indices import ADJOINT, DIRAC, FUNDAMENTAL, LABEL, LORENTZ, Index
 from symtok.objects import (
     ColouredPolarization,
@@ -120,9 +122,12 @@ class AmplitudeBuilder:
         return Conj(wf) if self.roles[n] == "row" else wf
 
     # ---------------------------------------------------------------------------- diagrams
-    def amplitude(self, diagram: Diagram, tag: str) -> Expr:
+    def amplitude(self, diagram: Diagram | TreeDiagram, tag: str) -> Expr:
         """Sum over the colour terms (one, or three for the contact diagram) of the diagram."""
-        terms = symbolic_terms(self.process, diagram, self.theory, self.masses, tag)
+        if isinstance(diagram, TreeDiagram):
+            terms = [tree_terms(self.process, diagram, self.theory, self.masses, tag)]
+        else:
+            terms = symbolic_terms(self.process, diagram, self.theory, self.masses, tag)
         out = S.Zero
         for number, term in enumerate(terms):
             out += self._term(term, number)
@@ -179,9 +184,11 @@ class AmplitudeBuilder:
         row_names, col_names = self.legs[line.row], self.legs[line.col]
         vertex_indices = [f[0][2] for f in line.factors if len(f) == 1 and f[0][1] == "g"]
 
-        def is_gluon(abstract: str) -> bool:  # e<n>: external leg n; otherwise the propagator
+        def is_gluon(abstract: str) -> bool:  # e<n>: external leg n; otherwise a propagator
             if abstract.startswith("e"):
                 return self.process.legs[int(abstract[1:]) - 1].name == "g"
+            if isinstance(term.diagram, TreeDiagram):  # an internal gluon's colour label is its index name
+                return any(isinstance(c, T) and c.adjoint == abstract for c in term.colour)
             return term.diagram.propagator is not None and term.diagram.propagator.name == "g"
 
         gluon_indices = [v for v in vertex_indices if is_gluon(v)]
@@ -237,6 +244,16 @@ class AmplitudeBuilder:
         """f^abc at three-gluon vertices; the three f f structures of the contact diagram."""
         if self.theory == "qed":
             return S.One
+        if isinstance(term.diagram, TreeDiagram):  # f^abc in the order of its vertex tensor's legs
+
+            def label(c: str) -> Index:
+                return adjoint_index(f"e{c[1:]}" if c.startswith("c") else c)
+
+            out = S.One
+            for c in term.colour:
+                if isinstance(c, F):
+                    out *= StructureF(label(c.a), label(c.b), label(c.c))
+            return out
         if term.diagram.propagator is None:
             a, b, c, d = (adjoint_index(f"e{n}") for n in range(1, 5))
             e = adjoint_index(f"c{number}")
@@ -270,7 +287,7 @@ def diagram_amplitudes(process: Process, theory: str, factory: IndexFactory, *, 
     a drawn side, as MARTY writes them; without, undivided and upper in its second factor (the
     process-level rows the regression surrogate learned)."""
     builder = AmplitudeBuilder(process, theory, factory, marty=marty)
-    return [builder.amplitude(d, str(n)) for n, d in enumerate(diagrams(process, theory))]
+    return [builder.amplitude(d, str(n)) for n, d in enumerate(process_diagrams(process, theory))]
 
 
 __all__ = ["AmplitudeBuilder", "IndexFactory", "Integer", "diagram_amplitudes"]

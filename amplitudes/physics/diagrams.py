@@ -73,7 +73,8 @@ def outgoing_fields(process: Process) -> list[str]:
 
 def diagrams(process: Process, theory: str) -> list[Diagram]:
     """Every tree-level diagram of ``process`` in ``theory`` (qed, qcd or mixed: both, with coloured,
-    charged quarks)."""
+    charged quarks). 2→2 only: n-leg trees are amplitudes.physics.trees."""
+    process.require_2to2("the s/t/u diagram table")
     fields = outgoing_fields(process)
     internal = {name for v in vertices(theory) for name, _ in v}
     found = []

@@ -11,10 +11,11 @@ import numpy as np
 from sympy import Symbol, lambdify
 
 from amplitudes.physics.numeric import Couplings, me2_numeric_at
+from amplitudes.physics.numeric_trees import me2_trees_at
 from amplitudes.physics.particles import marty_field
-from amplitudes.physics.phase_space import invariants, momenta
+from amplitudes.physics.phase_space import dot, invariants, momenta
 from amplitudes.physics.process import Process, process_masses
-from amplitudes.physics.squared import GluonSum, SquaredAmplitude, squared_amplitude
+from amplitudes.physics.squared import GluonSum, SquaredAmplitude, diagram_squares, squared_amplitude
 from amplitudes.physics.theory import infer_theory
 from symtok.errors import SymtokError
 from symtok.symbols import symbol_for
@@ -24,6 +25,13 @@ from symtok.symbols import symbol_for
 def symbolic(process: str, theory: str, massless: bool, gluons: GluonSum = "physical") -> SquaredAmplitude:
     """Cached symbolic |M|^2 of a process (external gluons summed as ``gluons`` says)."""
     return squared_amplitude(process, theory, massless=massless, gluons=gluons)
+
+
+@cache
+def symbolic_per_diagram(process: str, theory: str, massless: bool = False) -> tuple:
+    """Cached per-diagram |M_d|^2 as MARTY's rows hold them before the identical-particle factor:
+    external gluons summed with -g, no interference terms computed (cheaper than :func:`symbolic`)."""
+    return diagram_squares(process, theory, massless=massless, gluons="feynman")
 
 
 @cache
@@ -109,3 +117,41 @@ def evaluate_me2(
     rel = abs(value - numeric) / max(abs(numeric), 1e-300)
     inv = {k: v for k, v in invariants(p).items() if k in ("s", "t", "u") or (k[2] <= k[3])}
     return Me2Result(str(process), theory, sqrt_s, cos_theta, massless, value, numeric, rel, inv)
+
+
+def me2_at(
+    process: Process | str,
+    momenta: np.ndarray,
+    *,
+    e: float = 1.0,
+    g: float = 1.0,
+    massless: bool = False,
+    theory: str = "auto",
+) -> float:
+    """Spin- and colour-summed |M|^2 of a 2→2 or 2→3 process at one phase-space point, averaged over
+    the initial spins and colours, with no identical-particle factor (the independent numeric
+    evaluator: explicit spinors, physical polarisations, colour matrices).
+
+    ``momenta``: (n, 4) array of (E, px, py, pz) in leg order, incoming first, physical (positive
+    energies), conserving momentum and on the legs' mass shells (PDG masses, or 0 with
+    ``massless``). Off-shell legs (``e- e+ > a a*``) are refused: their |M|^2 is the symbolic row."""
+    proc = Process.parse(process) if isinstance(process, str) else process
+    theory = infer_theory(proc) if theory == "auto" else theory
+    if proc.offshell:
+        raise SymtokError(f"me2_at needs on-shell legs; {proc} has off-shell ones (see squared_amplitude)")
+    p = np.asarray(momenta, dtype=float)
+    if p.shape != (proc.n_legs, 4):
+        raise SymtokError(f"momenta must be an array of shape ({proc.n_legs}, 4) for {proc}; got {p.shape}")
+    if not np.all(np.isfinite(p)):
+        raise SymtokError("momenta must be finite numbers")
+    scale = float(np.abs(p[:, 0]).max()) or 1.0
+    if np.abs(p[0] + p[1] - p[2:].sum(axis=0)).max() > 1e-9 * scale:
+        raise SymtokError("momenta do not conserve energy and momentum (p_1 + p_2 != sum of the outgoing)")
+    masses = process_masses(proc, massless)
+    shell = np.abs(dot(p, p) - np.square(masses)).max()
+    if shell > 1e-7 * scale * scale or np.any(p[:, 0] <= 0):
+        raise SymtokError(f"momenta are not on the legs' mass shells (masses {masses} GeV) with positive energies")
+    c = Couplings(e, g)
+    if proc.n_legs == 4:
+        return me2_numeric_at(proc, theory, p, masses, c)
+    return me2_trees_at(proc, theory, p, masses, c)[1]

@@ -1,4 +1,4 @@
-"""2→2 processes: parsing ``"e+ e- > mu+ mu-"``, conservation laws, the legs' roles and masses.
+"""2→2 and 2→3 processes: parsing ``"e+ e- > mu+ mu-"``, conservation laws, the legs' roles and masses.
 
 A leg written with a trailing ``*`` (``"e- e+ > a a*"``) is off shell, as MARTY's ``OffShell``
 fields are: its p_i^2 stays the symbol s_ii wherever it appears (propagators, traces) instead of
@@ -8,6 +8,8 @@ becoming m_i^2. Spin sums and polarisation sums are the on-shell ones (docs/phys
 from __future__ import annotations
 
 import itertools
+import math
+from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -17,20 +19,28 @@ from symtok.errors import SymtokError
 THEORIES = ("qed", "qcd", "mixed")
 QED_FERMIONS = ("e-", "mu-", "ta-", "u", "d", "s", "c", "b", "t")
 QCD_QUARKS = ("u", "d", "s", "c", "b", "t")
+#: Most final-state particles a process may have (2 → 3 at tree level).
+MAX_OUTGOING = 3
 
 
 @dataclass(frozen=True)
 class Process:
-    """Two incoming and two outgoing particles; legs are numbered 1, 2 (in) and 3, 4 (out).
-    ``offshell`` holds the numbers of the off-shell legs (p_i^2 = s_ii)."""
+    """Two incoming and two or three outgoing particles; legs are numbered 1, 2 (in) and 3, 4[, 5]
+    (out). ``offshell`` holds the numbers of the off-shell legs (p_i^2 = s_ii)."""
 
     incoming: tuple[Particle, Particle]
-    outgoing: tuple[Particle, Particle]
+    outgoing: tuple[Particle, ...]
     offshell: frozenset[int] = field(default=frozenset())
 
     def __post_init__(self) -> None:
-        if not self.offshell <= {1, 2, 3, 4}:
-            raise SymtokError(f"off-shell legs must be numbered 1..4; got {sorted(self.offshell)}")
+        if len(self.incoming) != 2 or not 2 <= len(self.outgoing) <= MAX_OUTGOING:
+            raise SymtokError(
+                f"only 2 -> 2 and 2 -> {MAX_OUTGOING} processes are supported; got "
+                f"{len(self.incoming)} -> {len(self.outgoing)}"
+            )
+        n = len(self.incoming) + len(self.outgoing)
+        if not self.offshell <= set(range(1, n + 1)):
+            raise SymtokError(f"off-shell legs must be numbered 1..{n}; got {sorted(self.offshell)}")
 
     @classmethod
     def parse(cls, text: str) -> Process:
@@ -38,16 +48,25 @@ class Process:
         if text.count(">") != 1:
             raise SymtokError(f"a process looks like 'e+ e- > mu+ mu-'; got {text!r}")
         left, right = (side.split() for side in text.split(">"))
-        if len(left) != 2 or len(right) != 2:
-            raise SymtokError(f"only 2 -> 2 processes are supported; got {text!r}")
+        if len(left) != 2 or not 2 <= len(right) <= MAX_OUTGOING:
+            raise SymtokError(f"only 2 -> 2 and 2 -> {MAX_OUTGOING} processes are supported; got {text!r}")
         names = [*left, *right]
         offshell = frozenset(n for n, name in enumerate(names, start=1) if name.endswith("*") and len(name) > 1)
         legs = [particle(name[:-1] if n in offshell else name) for n, name in enumerate(names, start=1)]
-        return cls((legs[0], legs[1]), (legs[2], legs[3]), offshell)
+        return cls((legs[0], legs[1]), tuple(legs[2:]), offshell)
 
     @property
-    def legs(self) -> tuple[Particle, Particle, Particle, Particle]:
+    def legs(self) -> tuple[Particle, ...]:
         return (*self.incoming, *self.outgoing)
+
+    @property
+    def n_legs(self) -> int:
+        return len(self.incoming) + len(self.outgoing)
+
+    def require_2to2(self, what: str) -> None:
+        """SymtokError unless this is a 2→2 process (``what`` names the 2→2-only operation)."""
+        if self.n_legs != 4:
+            raise SymtokError(f"{what} is 2 -> 2 only; {self} is 2 -> {len(self.outgoing)}")
 
     @property
     def on_shell(self) -> Process:
@@ -59,7 +78,8 @@ class Process:
         return self.legs[n - 1].name + ("*" if n in self.offshell else "")
 
     def __str__(self) -> str:
-        return f"{self.leg_name(1)} {self.leg_name(2)} > {self.leg_name(3)} {self.leg_name(4)}"
+        out = " ".join(self.leg_name(n) for n in range(3, self.n_legs + 1))
+        return f"{self.leg_name(1)} {self.leg_name(2)} > {out}"
 
     def conserves(self) -> bool:
         """Charge and every fermion flavour number are conserved."""
@@ -77,17 +97,20 @@ class Process:
 
 
 def offshell_variants(process: Process) -> list[Process]:
-    """The process with every subset of its legs off shell (the on-shell one first; 16 for 2→2),
-    as MARTY's OffShell rows come."""
+    """The process with every subset of its legs off shell (the on-shell one first; 16 for 2→2,
+    32 for 2→3), as MARTY's OffShell rows come."""
     legs = range(1, len(process.legs) + 1)
     subsets = [frozenset(c) for r in range(len(legs) + 1) for c in itertools.combinations(legs, r)]
     return [Process(process.incoming, process.outgoing, subset) for subset in subsets]
 
 
 def symba_symmetry_factor(process: Process) -> Fraction:
-    """The factor MARTY's per-diagram rows include and our |M|^2 leaves to the cross-section: 1/2
-    for two identical final-state particles (off shell or not), else 1 (docs/physics.md)."""
-    return Fraction(1, 2) if process.outgoing[0] == process.outgoing[1] else Fraction(1)
+    """The factor MARTY's per-diagram rows include and our |M|^2 leaves to the cross-section:
+    1/k! for each set of k identical final-state particles (off shell or not), else 1 (docs/physics.md)."""
+    factor = Fraction(1)
+    for count in Counter(process.outgoing).values():
+        factor /= math.factorial(count)
+    return factor
 
 
 def leg_roles(process: Process) -> dict[int, str]:

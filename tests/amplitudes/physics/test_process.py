@@ -38,7 +38,7 @@ def test_process_parse_and_conservation():
     assert str(p) == "e+ e- > mu+ mu-" and p.conserves()
     assert not Process.parse("e+ e- > mu+ e-").conserves()
     assert not Process.parse("u u~ > u d~").conserves()
-    for bad in ("e+ e- mu+ mu-", "e+ > mu+ mu-", "e+ e- > mu+ mu- a"):
+    for bad in ("e+ e- mu+ mu-", "e+ > mu+ mu-", "e+ e- > mu+ mu- a a"):
         with pytest.raises(SymtokError):
             Process.parse(bad)
 
