@@ -23,7 +23,7 @@ from typing import Literal
 
 import numpy as np
 
-from amplitudes.generate import process_rows
+from amplitudes.generate import process_rows_with_expressions
 from amplitudes.physics.process import Process, offshell_variants
 from amplitudes.physics.theory import enumerate_processes
 from symtok.config import Config
@@ -35,16 +35,21 @@ from symtok.vocab import Vocab
 
 Orderings = Literal["one", "all"]
 MANIFEST = "manifest.json"
+#: Process multiplicities a corpus can hold, and the number of final-state particles of each.
+LEGS = {"2to2": 2, "2to3": 3}
 
 
 @dataclass(frozen=True)
 class CorpusConfig(Config):
-    """What goes into a corpus. ``orderings="all"`` writes each process in every order of its incoming
-    and of its outgoing pair (as SYMBA does; a reordering that gives the same process is written
-    once); ``offshell`` adds every pattern of OffShell legs (16 per 2→2 process)."""
+    """What goes into a corpus. ``legs``: 2to2 and/or 2to3 processes. ``orderings="all"`` writes each
+    process in every order of its incoming and of its outgoing particles (as SYMBA does; a reordering
+    that gives the same process is written once); ``offshell`` adds every pattern of OffShell legs
+    (16 per 2→2 process, 32 per 2→3), with at most ``offshell_max`` off-shell legs when it is set."""
 
     theories: tuple[str, ...] = ("qed", "qcd")
+    legs: tuple[str, ...] = ("2to2",)
     offshell: bool = False
+    offshell_max: int | None = None
     orderings: Orderings = "one"
     seed: int = 0
     test_fraction: float = 0.05
@@ -53,6 +58,11 @@ class CorpusConfig(Config):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "theories", tuple(self.theories))
+        object.__setattr__(self, "legs", tuple(self.legs))
+        if self.offshell_max is not None and not (0 <= self.offshell_max <= 5 and self.offshell):
+            raise SymtokError("offshell_max (0..5) needs offshell")
+        if not self.legs or set(self.legs) - set(LEGS):
+            raise SymtokError(f"legs must be among {', '.join(LEGS)}; got {', '.join(self.legs) or 'none'}")
         unknown = set(self.theories) - {"qed", "qcd", "mixed"}
         if not self.theories or unknown:
             raise SymtokError(f"theories must be among qed, qcd, mixed; got {', '.join(self.theories) or 'none'}")
@@ -60,14 +70,23 @@ class CorpusConfig(Config):
             raise SymtokError("test_fraction and valid_fraction must be >= 0 and sum to less than 1")
 
 
+def parse_legs(text: str) -> tuple[str, ...]:
+    """``"2to2,2to3"`` -> ("2to2", "2to3"); SymtokError naming the choices otherwise."""
+    legs = tuple(x.strip() for x in text.split(",") if x.strip())
+    if not legs or set(legs) - set(LEGS):
+        raise SymtokError(f"legs must be a comma-separated list of {', '.join(LEGS)}; got {text!r}")
+    return legs
+
+
 def orderings(process: Process) -> list[Process]:
     """``process`` with its incoming legs and its outgoing legs in each order, without repeats."""
     out: list[Process] = []
-    for a, b in itertools.product(((0, 1), (1, 0)), ((2, 3), (3, 2))):
+    outgoing = itertools.permutations(range(2, process.n_legs))
+    for a, b in itertools.product(((0, 1), (1, 0)), outgoing):
         order = (*a, *b)
         legs = [process.legs[i] for i in order]
         offshell = frozenset(n + 1 for n, i in enumerate(order) if i + 1 in process.offshell)
-        variant = Process((legs[0], legs[1]), (legs[2], legs[3]), offshell)
+        variant = Process((legs[0], legs[1]), tuple(legs[2:]), offshell)
         if variant not in out:
             out.append(variant)
     return out
@@ -76,12 +95,13 @@ def orderings(process: Process) -> list[Process]:
 def plan(config: CorpusConfig) -> list[tuple[str, str]]:
     """The work list: (theory, process) for every process variant, in a fixed order."""
     items: list[tuple[str, str]] = []
-    for theory in config.theories:
-        for base in enumerate_processes(theory):
+    for theory, legs in itertools.product(config.theories, config.legs):
+        for base in enumerate_processes(theory, LEGS[legs]):
             ordered = orderings(base) if config.orderings == "all" else [base]
             for process in ordered:
                 for variant in offshell_variants(process) if config.offshell else [process]:
-                    items.append((theory, str(variant)))
+                    if config.offshell_max is None or len(variant.offshell) <= config.offshell_max:
+                        items.append((theory, str(variant)))
     return items
 
 
@@ -108,19 +128,48 @@ def shard_name(k: int, n: int) -> str:
 _VOCAB: Vocab | None = None
 
 
-def _task(args: tuple[int, str, str, CorpusConfig]) -> tuple[list[dict], list[dict]]:
+def _groups(items: list[tuple[str, str]]) -> list[list[tuple[int, tuple[str, str]]]]:
+    """Numbered work items in groups of one process ordering with all its OffShell patterns: a group
+    is one task and stays in one shard, so its squared amplitudes come from one all-off-shell
+    computation (amplitudes.physics.me2.symbolic_per_diagram)."""
+    groups: list[list[tuple[int, tuple[str, str]]]] = []
+    last = None
+    for number, (theory, process) in enumerate(items):
+        key = (theory, str(Process.parse(process).on_shell))
+        if key != last:
+            groups.append([])
+            last = key
+        groups[-1].append((number, (theory, process)))
+    return groups
+
+
+def _task(args: tuple[list[tuple[int, str, str]], CorpusConfig]) -> tuple[list[dict], list[dict]]:
+    """Rows (records) and errors of a group of process variants."""
+    group, config = args
+    records: list[dict] = []
+    errors: list[dict] = []
+    for number, theory, process in group:
+        ok, bad = _variant(number, theory, process, config)
+        records += ok
+        errors += bad
+    return records, errors
+
+
+def _variant(number: int, theory: str, process: str, config: CorpusConfig) -> tuple[list[dict], list[dict]]:
     """Rows (records) and errors of one process variant."""
-    number, theory, process, config = args
     vocab = _VOCAB or Vocab.default()
     try:
-        rows = process_rows(Process.parse(process), theory, "diagram", config.seed * 1_000_003 + number, 1)
+        rows = process_rows_with_expressions(
+            Process.parse(process), theory, "diagram", config.seed * 1_000_003 + number, 1
+        )
     except (KeyboardInterrupt, MemoryError):
         raise
     except Exception as err:  # one process's failure is its error, never the shard's
         return [], [{"item": number, "theory": theory, "process": process, "reason": f"{type(err).__name__}: {err}"}]
     records, errors = [], []
-    for d, row in enumerate(rows):
-        result = encode_row(Row(number, row.amplitude, row.squared_amplitude, process, row.diagram), vocab)
+    for d, (row, amplitude, squared) in enumerate(rows):
+        text_row = Row(number, row.amplitude, row.squared_amplitude, process, row.diagram)
+        result = encode_row(text_row, vocab, parsed=(amplitude, squared))
         if not isinstance(result, dict):
             errors.append({"item": number, "theory": theory, "process": process, "reason": result.reason})
             continue
@@ -170,10 +219,12 @@ def build_corpus(
     if path.exists():
         manifest = _maybe_manifest(out, config, n) if shard is None else None
         return CorpusReport(0, 0, 0, 0, 1, time.perf_counter() - started, str(out), manifest)
-    mine = shard_items(list(enumerate(items)), (k, n))
-    rows, errors = _write_shard(path, [(i, t, p, config) for i, (t, p) in mine], workers, progress)
+    groups = shard_items(_groups(items), (k, n))
+    tasks = [([(i, t, p) for i, (t, p) in group], config) for group in groups]
+    rows, errors = _write_shard(path, tasks, workers, progress)
     manifest = _maybe_manifest(out, config, n) if shard is None else None
-    return CorpusReport(len(mine), rows, errors, 1, 0, time.perf_counter() - started, str(out), manifest)
+    count = sum(len(group) for group in groups)
+    return CorpusReport(count, rows, errors, 1, 0, time.perf_counter() - started, str(out), manifest)
 
 
 def read_corpus(output: str | Path, columns: list[str] | None = None):
@@ -212,7 +263,7 @@ def _write_shard(path: Path, tasks: list, workers: int, progress: bool) -> tuple
         ctx = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
         pool = ctx.Pool(min(workers, len(tasks)))
     try:
-        results = pool.imap(_task, tasks, chunksize=4) if pool else map(_task, tasks)
+        results = pool.imap(_task, tasks) if pool else map(_task, tasks)
         bar = progress_bar(results, total=len(tasks), enabled=progress, desc=path.stem, unit="process")
         return write_pair(path, path.with_suffix(".errors.jsonl"), schema, bar)
     finally:
@@ -255,7 +306,7 @@ def _check_config(out: Path, config: CorpusConfig) -> None:
 
 
 def _config_dict(config: CorpusConfig) -> dict:
-    return {**asdict(config), "theories": list(config.theories)}
+    return {**asdict(config), "theories": list(config.theories), "legs": list(config.legs)}
 
 
 def _stored_config(out: Path) -> CorpusConfig:

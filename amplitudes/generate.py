@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sympy import Rational
+from sympy import Expr, Rational
 
 from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
 from amplitudes.physics.diagrams import Diagram
@@ -114,6 +114,14 @@ def process_rows(
     """Rows of one process: one per diagram (|M_d|^2 as MARTY's rows hold it: external gluons summed
     with -g, and 1/2 for identical final-state particles) or one for the process (the physical |M|^2:
     the sum with interference, physical gluon polarisations, no identical-particle factor)."""
+    return [row for row, _, _ in process_rows_with_expressions(process, theory, mode, seed, start)]
+
+
+def process_rows_with_expressions(
+    process: Process, theory: str, mode: str = "diagram", seed: int = 0, start: int = 1
+) -> list[tuple[GeneratedRow, Expr, Expr]]:
+    """:func:`process_rows` with each row's amplitude and squared amplitude as the expressions its
+    text was printed from (what the corpus encodes without parsing the text again)."""
     if mode not in MODES:
         raise SymtokError(f"mode must be one of {MODES}")
     factory = IndexFactory(seed, start)
@@ -123,26 +131,26 @@ def process_rows(
     interaction = interaction_field(process, theory, factory)
     amplitudes = diagram_amplitudes(process, theory, factory, marty=mode == "diagram")
     if mode == "process":
-        squared = symbolic(str(process), theory, False, "physical")
+        total = symbolic(str(process), theory, False, "physical").total
         vertices = " ".join(vertices_field(process, d, theory) for d in diags)
-        return [
-            GeneratedRow(
-                str(process), theory, "all", interaction, vertices, to_string(sum(amplitudes)), to_string(squared.total)
-            )
-        ]
+        amplitude = sum(amplitudes)
+        row = GeneratedRow(str(process), theory, "all", interaction, vertices, to_string(amplitude), to_string(total))
+        return [(row, amplitude, total)]
     symmetry = Rational(*symba_symmetry_factor(process).as_integer_ratio())  # as MARTY's rows hold it
-    return [
-        GeneratedRow(
+    out = []
+    for d, a, sq in zip(diags, amplitudes, symbolic_per_diagram(str(process), theory), strict=True):
+        squared = symmetry * sq
+        row = GeneratedRow(
             str(process),
             theory,
             str(d),
             interaction,
             vertices_field(process, d, theory),
             to_string(a),
-            to_string(symmetry * sq),
+            to_string(squared),
         )
-        for d, a, sq in zip(diags, amplitudes, symbolic_per_diagram(str(process), theory), strict=True)
-    ]
+        out.append((row, a, squared))
+    return out
 
 
 def _task(args: tuple[str, str, str, int, int]) -> list[GeneratedRow]:
@@ -169,14 +177,19 @@ def generate(
     seed: int = 0,
     progress: bool = False,
     offshell: bool = False,
+    n_out: tuple[int, ...] = (2,),
 ) -> GenerateReport:
-    """Write the dataset of ``theory`` (every process, or those given) to ``output``, atomically;
-    with ``offshell`` each process comes in every pattern of off-shell legs (16 for 2→2).
+    """Write the dataset of ``theory`` (every 2 → ``n_out`` process, or those given) to ``output``,
+    atomically; with ``offshell`` each process comes in every pattern of off-shell legs (16 for 2→2,
+    32 for 2→3).
 
     Deterministic for a seed, whatever the number of workers: each process gets its own index
     counter, seeded by (seed, position) and starting above the previous process's range.
     """
-    chosen = [Process.parse(p) for p in processes] if processes else enumerate_processes(theory)
+    if processes:
+        chosen = [Process.parse(p) for p in processes]
+    else:
+        chosen = [p for n in n_out for p in enumerate_processes(theory, n)]
     if offshell:
         chosen = [variant for p in chosen for variant in offshell_variants(p)]
     tasks = [(str(p), theory, mode, seed * 100_003 + k, 1 + 1000 * k) for k, p in enumerate(chosen)]

@@ -31,12 +31,13 @@ app.add_typer(squared.app, name="squared")
 @app.command("list")
 def amplitudes_list(
     theory: Annotated[Theory, typer.Option(help="qed | qcd | mixed")] = "qed",
+    legs: Annotated[Literal["2to2", "2to3"], typer.Option(help="2to2 | 2to3")] = "2to2",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Every tree-level 2->2 process of a theory, with its diagrams."""
+    """Every tree-level 2->2 (or 2->3) process of a theory, with its diagrams."""
     from amplitudes.physics.catalog import list_processes
 
-    rows = list_processes(theory)
+    rows = list_processes(theory, 3 if legs == "2to3" else 2)
     if as_json:
         out.print_json(json.dumps([asdict(r) for r in rows]))
         return
@@ -69,22 +70,27 @@ def amplitudes_show(
 def amplitudes_me2(
     process: Annotated[str, typer.Argument(help='e.g. "e+ e- > mu+ mu-"')],
     sqrt_s: Annotated[float, typer.Option("--sqrt-s", help="centre-of-mass energy, GeV")],
-    cos_theta: Annotated[float, typer.Option("--cos-theta", help="cosine of the angle between p_1 and p_3")],
+    cos_theta: Annotated[
+        float | None, typer.Option("--cos-theta", help="2->2: cosine of the angle between p_1 and p_3")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="2->3: the RAMBO phase-space point")] = 0,
     massless: Annotated[bool, typer.Option("--massless", help="set every mass to 0")] = False,
     theory: Annotated[TheoryOrAuto, typer.Option(help="qed | qcd | auto")] = "auto",
     e: Annotated[float, typer.Option(help="QED coupling")] = 1.0,
     g: Annotated[float, typer.Option(help="QCD coupling")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Spin/colour-summed, initial-averaged |M|^2 at one centre-of-mass point."""
+    """Spin/colour-summed, initial-averaged |M|^2 at one centre-of-mass point (2->2: --cos-theta;
+    2->3: a RAMBO point from --seed, printed with --json)."""
     from amplitudes.physics.me2 import evaluate_me2
 
-    result = evaluate_me2(process, sqrt_s, cos_theta, theory=theory, e=e, g=g, massless=massless)
+    result = evaluate_me2(process, sqrt_s, cos_theta, theory=theory, e=e, g=g, massless=massless, seed=seed)
     if as_json:
         out.print_json(json.dumps(asdict(result)))
         return
+    where = f"cos(theta) = {cos_theta}" if cos_theta is not None else f"RAMBO point (seed {seed})"
     say(
-        f"{result.process} ({result.theory}) at sqrt(s) = {sqrt_s} GeV, cos(theta) = {cos_theta}: "
+        f"{result.process} ({result.theory}) at sqrt(s) = {sqrt_s} GeV, {where}: "
         f"|M|^2 = {result.me2:.12g} (independent numeric evaluator: {result.me2_numeric:.12g}, "
         f"relative difference {result.rel_difference:.1e})"
     )
@@ -107,12 +113,14 @@ def amplitudes_generate(
     workers: Annotated[int, typer.Option("--workers", "-j", min=1)] = 1,
     seed: Annotated[int, typer.Option(help="seeds the MARTY-like index numbering")] = 0,
     offshell: Annotated[
-        bool, typer.Option("--offshell", help="every pattern of OffShell legs per process (16 for 2->2)")
+        bool, typer.Option("--offshell", help="every pattern of OffShell legs per process (16 for 2->2, 32 for 2->3)")
     ] = False,
+    legs: Annotated[str, typer.Option(help="comma-separated: 2to2,2to3 (when no -p is given)")] = "2to2",
     progress: Progress = True,
 ) -> None:
-    """Generate tree-level 2->2 amplitudes and squared amplitudes in the SYMBA row format (diagram
-    rows sum external gluons with -g as MARTY does; process rows use physical polarisations)."""
+    """Generate tree-level 2->2 and 2->3 amplitudes and squared amplitudes in the SYMBA row format
+    (diagram rows sum external gluons with -g as MARTY does; process rows use physical polarisations)."""
+    from amplitudes.corpus import LEGS, parse_legs
     from amplitudes.generate import generate
 
     report = generate(
@@ -125,6 +133,7 @@ def amplitudes_generate(
         seed=seed,
         progress=progress,
         offshell=offshell,
+        n_out=tuple(LEGS[x] for x in parse_legs(legs)),
     )
     say(f"{report.processes} processes, {report.rows} rows in {report.seconds:.1f} s -> {report.output}")
 
@@ -134,8 +143,12 @@ def amplitudes_corpus(
     output: Annotated[Path, typer.Option("--output", "-o", help="Corpus directory (shards, errors, manifest).")],
     theory: Annotated[str, typer.Option(help="comma-separated: qed,qcd,mixed")] = "qed,qcd",
     offshell: Annotated[
-        bool, typer.Option("--offshell", help="every pattern of OffShell legs (16 per process)")
+        bool, typer.Option("--offshell", help="every pattern of OffShell legs (16 per 2->2 process, 32 per 2->3)")
     ] = False,
+    offshell_max: Annotated[
+        int | None, typer.Option(help="with --offshell: at most this many off-shell legs per row", min=0, max=5)
+    ] = None,
+    legs: Annotated[str, typer.Option(help="comma-separated: 2to2,2to3")] = "2to2",
     orderings: Annotated[
         Literal["one", "all"], typer.Option(help="one | all (each order of the incoming and of the outgoing legs)")
     ] = "one",
@@ -147,12 +160,14 @@ def amplitudes_corpus(
     progress: Progress = True,
 ) -> None:
     """Build a SYMBA-style corpus (Parquet shards with text and token ids, errors files, manifest)."""
-    from amplitudes.corpus import CorpusConfig, build_corpus
+    from amplitudes.corpus import CorpusConfig, build_corpus, parse_legs
     from symtok.shards import parse_shard
 
     config = CorpusConfig(
         theories=tuple(t.strip() for t in theory.split(",") if t.strip()),
+        legs=parse_legs(legs),
         offshell=offshell,
+        offshell_max=offshell_max,
         orderings=orderings,
         seed=seed,
     )

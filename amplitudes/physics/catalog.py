@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sympy import Rational
 
 from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
-from amplitudes.physics.diagrams import diagrams
-from amplitudes.physics.me2 import symbolic
+from amplitudes.physics.me2 import symbolic, symbolic_per_diagram
 from amplitudes.physics.process import Process, symba_symmetry_factor
 from amplitudes.physics.theory import enumerate_processes, infer_theory
+from amplitudes.physics.trees import process_diagrams
 from symtok.errors import SymtokError
 from symtok.printer import to_string
 
@@ -28,22 +28,25 @@ class ProcessSummary:
     squared_total: str | None = None
 
 
-def list_processes(theory: str) -> list[ProcessSummary]:
-    """Every tree-level 2→2 process of ``theory`` with its diagrams."""
-    return [ProcessSummary(str(p), theory, [str(d) for d in diagrams(p, theory)]) for p in enumerate_processes(theory)]
+def list_processes(theory: str, n_out: int = 2) -> list[ProcessSummary]:
+    """Every tree-level 2 → ``n_out`` process of ``theory`` with its diagrams."""
+    return [
+        ProcessSummary(str(p), theory, [str(d) for d in process_diagrams(p, theory)])
+        for p in enumerate_processes(theory, n_out)
+    ]
 
 
 def show_process(text: str, theory: str = "auto") -> ProcessSummary:
     """Diagrams of one process (SymtokError if it has none)."""
     process = Process.parse(text)
     theory = infer_theory(process) if theory == "auto" else theory
-    found = diagrams(process, theory)
+    found = process_diagrams(process, theory)
     if not found:
         raise SymtokError(f"{process} has no tree-level diagram in {theory}")
     amps = [to_string(a) for a in diagram_amplitudes(process, theory, IndexFactory())]
     # per diagram as MARTY's rows (and `generate`) hold it: -g gluon sums, 1/2 for identical final
     # particles; the total is the physical |M|^2 (docs/physics.md)
-    per_diagram = symbolic(str(process), theory, False, "feynman").per_diagram
+    per_diagram = symbolic_per_diagram(str(process), theory)
     symmetry = Rational(*symba_symmetry_factor(process).as_integer_ratio())
     total = symbolic(str(process), theory, False).total
     return ProcessSummary(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 import numpy as np
 from sympy import Symbol, lambdify
@@ -13,28 +13,39 @@ from sympy import Symbol, lambdify
 from amplitudes.physics.numeric import Couplings, me2_numeric_at
 from amplitudes.physics.numeric_trees import me2_trees_at
 from amplitudes.physics.particles import marty_field
-from amplitudes.physics.phase_space import dot, invariants, momenta
+from amplitudes.physics.phase_space import collision_point, dot, invariants, momenta
 from amplitudes.physics.process import Process, process_masses
-from amplitudes.physics.squared import GluonSum, SquaredAmplitude, diagram_squares, squared_amplitude
+from amplitudes.physics.squared import GluonSum, SquaredAmplitude, diagram_squares, leg_masses, squared_amplitude
 from amplitudes.physics.theory import infer_theory
 from symtok.errors import SymtokError
 from symtok.symbols import symbol_for
 
 
-@cache
+@lru_cache(maxsize=256)  # bounded: a corpus build visits thousands of processes
 def symbolic(process: str, theory: str, massless: bool, gluons: GluonSum = "physical") -> SquaredAmplitude:
     """Cached symbolic |M|^2 of a process (external gluons summed as ``gluons`` says)."""
     return squared_amplitude(process, theory, massless=massless, gluons=gluons)
 
 
-@cache
+@lru_cache(maxsize=256)
 def symbolic_per_diagram(process: str, theory: str, massless: bool = False) -> tuple:
     """Cached per-diagram |M_d|^2 as MARTY's rows hold them before the identical-particle factor:
-    external gluons summed with -g, no interference terms computed (cheaper than :func:`symbolic`)."""
-    return diagram_squares(process, theory, massless=massless, gluons="feynman")
+    external gluons summed with -g, no interference terms computed (cheaper than :func:`symbolic`).
+
+    Every OffShell pattern of one process comes from one computation with all legs off shell: the
+    on-shell legs' s_ii are then set to m_i^2, which is exactly what computing them on shell does
+    (p_i^2 enters only through s_ii; spin and polarisation sums do not depend on it)."""
+    proc = Process.parse(process)
+    everything = frozenset(range(1, proc.n_legs + 1))
+    if proc.offshell == everything:
+        return diagram_squares(proc, theory, massless=massless, gluons="feynman")
+    template = symbolic_per_diagram(str(Process(proc.incoming, proc.outgoing, everything)), theory, massless)
+    masses = leg_masses(proc, massless, theory)
+    on_shell = {symbol_for(f"s_{n}{n}"): masses[n] ** 2 for n in everything - proc.offshell}
+    return tuple(expr.xreplace(on_shell) for expr in template)
 
 
-@cache
+@lru_cache(maxsize=256)
 def _compiled(process: str, theory: str, massless: bool) -> tuple[Callable[..., float], tuple[Symbol, ...]]:
     expr = symbolic(process, theory, massless).total
     args = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
@@ -86,37 +97,54 @@ class Me2Result:
     process: str
     theory: str
     sqrt_s: float
-    cos_theta: float
+    cos_theta: float | None
     massless: bool
     me2: float
     me2_numeric: float
     rel_difference: float
     invariants: dict[str, float]
+    momenta: list[list[float]]
 
 
 def evaluate_me2(
     text: str,
     sqrt_s: float,
-    cos_theta: float,
+    cos_theta: float | None = None,
     *,
     theory: str = "auto",
     e: float = 1.0,
     g: float = 1.0,
     massless: bool = False,
+    seed: int = 0,
 ) -> Me2Result:
     """Spin/colour-summed, initial-averaged |M|^2 from the symbolic result, with the independent
-    numeric evaluator's value and their relative difference."""
+    numeric evaluator's value and their relative difference. A 2→2 point is (sqrt_s, cos_theta); a
+    2→3 point is drawn by RAMBO at sqrt_s from ``seed`` (``cos_theta`` must then be None)."""
     process = Process.parse(text)
     theory = infer_theory(process) if theory == "auto" else theory
     if not process.conserves():
         raise SymtokError(f"{process} violates charge or flavour conservation")
+    if process.offshell:
+        raise SymtokError(f"{process} has off-shell legs: |M|^2 at a point needs every leg on shell")
     masses = process_masses(process, massless)
-    p = momenta(tuple(masses), sqrt_s, cos_theta)  # type: ignore[arg-type]
-    numeric = me2_numeric_at(process, theory, p, masses, Couplings(e, g))
-    value = me2(process, sqrt_s, cos_theta, theory=theory, e=e, g=g, massless=massless)
+    if process.n_legs == 4:
+        if cos_theta is None:
+            raise SymtokError("a 2 -> 2 point needs cos_theta")
+        p = momenta(tuple(masses), sqrt_s, cos_theta)  # type: ignore[arg-type]
+        numeric = me2_numeric_at(process, theory, p, masses, Couplings(e, g))
+        value = me2(process, sqrt_s, cos_theta, theory=theory, e=e, g=g, massless=massless)
+    else:
+        if cos_theta is not None:
+            raise SymtokError("a 2 -> 3 point is drawn by RAMBO (--seed), not given by cos_theta")
+        p = collision_point(masses, sqrt_s, np.random.default_rng(seed))
+        numeric = me2_trees_at(process, theory, p, masses, Couplings(e, g))[1]
+        expr = squared_amplitude(process, theory, massless=massless).total
+        values = point_values(process, invariants(p), e=e, g=g)
+        args = sorted(expr.free_symbols, key=lambda x: x.name)
+        value = float(np.real(lambdify(args, expr, "numpy")(*(values[a.name] for a in args))))
     rel = abs(value - numeric) / max(abs(numeric), 1e-300)
     inv = {k: v for k, v in invariants(p).items() if k in ("s", "t", "u") or (k[2] <= k[3])}
-    return Me2Result(str(process), theory, sqrt_s, cos_theta, massless, value, numeric, rel, inv)
+    return Me2Result(str(process), theory, sqrt_s, cos_theta, massless, value, numeric, rel, inv, p.tolist())
 
 
 def me2_at(

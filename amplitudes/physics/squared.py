@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from typing import Literal
 
 from sympy import ZZ, Expr, I, Integer, Rational, S, expand
@@ -402,7 +402,7 @@ def _pair(a: tuple[str, object], b: tuple[str, object], alg: Algebra) -> tuple[o
     return alg.one, (("G", *tuple(sorted((va, vb)))),)  # type: ignore[type-var]
 
 
-@cache
+@lru_cache(maxsize=1 << 17)  # bounded: shared sub-traces of one process at a time
 def _trace(args: tuple[tuple[str, object], ...], alg: Algebra) -> tuple[tuple[tuple, object], ...]:
     """Tr(a_1 ... a_n) of gamma^mu / pslash arguments: ((sorted index factors, coefficient), ...) by
     Tr(a_1 ... a_n) = sum_k (-1)^k (a_1·a_k) Tr(... without a_1, a_k ...)."""
@@ -601,7 +601,7 @@ def _composite_slash(factor: DiracFactor, alg: Algebra) -> list[tuple[object, st
     return [(alg.one, "p", ("Q", tuple(sorted(momenta)))), *rest]
 
 
-@cache
+@lru_cache(maxsize=64)
 def _algebra(squares_items: tuple, masses_items: tuple, inverses: bool) -> Algebra:
     return Algebra(dict(squares_items), tuple(m for _, m in masses_items if m != 0), inverses)
 

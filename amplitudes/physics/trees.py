@@ -50,9 +50,13 @@ class Node:
         return [*(n for c in self.children for n in c.inner()), self]
 
     def describe(self) -> str:
+        """Legs joined by propagators: ``((1 2)→a 3)→u`` is a photon from legs 1, 2 meeting leg 3
+        in a u-quark propagator (a fermion line is named by its particle)."""
         if self.is_leaf:
             return str(self.leg + 1)
-        return "(" + " ".join(c.describe() for c in self.children) + f")→{PARTICLES[self.field].antiparticle}"
+        line = PARTICLES[self.field]
+        name = line.antiparticle if line.is_antiparticle else line.name
+        return "(" + " ".join(c.describe() for c in self.children) + f")→{name}"
 
 
 @dataclass(frozen=True)

@@ -112,3 +112,58 @@ def test_generated_training_split_comes_from_the_corpus(tmp_path):
     assert len(train_rows) + len(test_rows) == manifest["rows"] and test_rows
     assert not set(train_rows) & set(test_rows)
     assert manifest["config"]["orderings"] == "all"
+
+
+def test_2to3_orderings_offshell_limits_and_grouped_shards(tmp_path):
+    p = Process.parse("e+ e- > mu+ mu- a")
+    assert len(orderings(p)) == 12 and len({str(x) for x in orderings(p)}) == 12
+    assert len(orderings(Process.parse("e+ e- > a a a"))) == 2
+    config = CorpusConfig(theories=("qed",), legs=("2to3",), offshell=True, offshell_max=1, orderings="one")
+    items = plan(config)
+    assert items and all(len(Process.parse(x).offshell) <= 1 and Process.parse(x).n_legs == 5 for _, x in items)
+    assert len(items) == 6 * len(plan(CorpusConfig(theories=("qed",), legs=("2to3",))))
+    for bad in ({"legs": ("2to4",)}, {"legs": ()}, {"offshell_max": 1}, {"offshell": True, "offshell_max": 9}):
+        with pytest.raises(SymtokError):
+            CorpusConfig(**bad)
+    import amplitudes.corpus as corpus
+
+    # every OffShell pattern of one process ordering is one task in one shard (one symbolic computation)
+    groups = corpus._groups(items)
+    assert sum(len(g) for g in groups) == len(items)
+    assert all(len({str(Process.parse(x).on_shell) for _, (_, x) in g}) == 1 for g in groups)
+    original = corpus.plan
+    target = family("e+ e- > mu+ mu- a")
+    corpus.plan = lambda c: [item for item in original(c) if family(item[1]) == target]
+    try:
+        whole = build_corpus(config, tmp_path / "whole")
+        for k in range(2):
+            build_corpus(config, tmp_path / "two", shard=(k, 2))
+        merge_corpus(tmp_path / "two")
+    finally:
+        corpus.plan = original
+    assert whole.errors == 0 and whole.rows == 4 * 6
+    assert _rows(tmp_path / "whole") == _rows(tmp_path / "two")
+
+
+def test_corpus_token_ids_equal_tokenizing_the_row_text(tmp_path):
+    """Corpus rows are encoded from the generator's expressions, not by parsing their text again: the
+    ids must be exactly those of tokenizing the text."""
+    from symtok.io import encode_expression
+    from symtok.vocab import Vocab
+
+    config = CorpusConfig(theories=("qcd",), legs=("2to2", "2to3"), offshell=True, offshell_max=1)
+    import amplitudes.corpus as corpus
+
+    original = corpus.plan
+    chosen = {family("u u~ > d d~"), family("u g > u g"), family("u u~ > d d~ g")}
+    corpus.plan = lambda c: [x for x in original(c) if family(x[1]) in chosen]
+    try:
+        build_corpus(config, tmp_path)
+    finally:
+        corpus.plan = original
+    vocab = Vocab.default()
+    table = pq.read_table(next(tmp_path.glob("rows-*.parquet"))).to_pylist()
+    assert len(table) > 30
+    for record in table:
+        for field in ("amplitude", "squared_amplitude"):
+            assert record[f"{field}_ids"] == encode_expression(record[field], vocab)
