@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from cli import squared
-from cli.options import DeviceOption, PrecisionOption, on_device
+from cli.options import CompileOption, DeviceOption, PrecisionOption, on_device
 from cli.render import EXPR_COMMAND, json_line, out, say, warn
 
 Theory = Literal["qed", "qcd", "mixed"]
@@ -243,12 +243,13 @@ def amplitudes_train(
     progress: Progress = True,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
+    compile_: CompileOption = False,
 ) -> None:
     """Generate data, pretrain (JEPA), fine-tune and evaluate the squared-amplitude regressor."""
     from amplitudes.learn.evaluate import table
     from amplitudes.learn.train import train_preset
 
-    with on_device(device, precision):
+    with on_device(device, precision, compile_):
         report = train_preset(preset, output, progress=progress, extra_rows=tuple(rows or ()))
     say(table(report.evaluations))
     say(f"model written to {report.model_dir} in {report.seconds:.0f} s")
@@ -271,11 +272,12 @@ def amplitudes_pretrain(
     progress: Progress = True,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
+    compile_: CompileOption = False,
 ) -> None:
     """JEPA pretraining (subtree masking) of the Encoder on token sequences, without labels."""
     from amplitudes.learn.train import pretrain_file
 
-    with on_device(device, precision):
+    with on_device(device, precision, compile_):
         n, ckpt = pretrain_file(
             data,
             output,
@@ -304,12 +306,13 @@ def amplitudes_finetune(
     progress: Progress = True,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
+    compile_: CompileOption = False,
 ) -> None:
     """Fine-tune the regressor (Encoder + kinematics + head) on log10 |M|^2; report the evaluation."""
     from amplitudes.learn.evaluate import table
     from amplitudes.learn.train import finetune_file
 
-    with on_device(device, precision):
+    with on_device(device, precision, compile_):
         evaluation = finetune_file(
             data,
             output,
@@ -329,12 +332,13 @@ def amplitudes_study(
     preset: Annotated[PresetName, typer.Option(help="default | study | smoke")] = "default",
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
+    compile_: CompileOption = False,
 ) -> None:
     """Label efficiency and baselines in one run: pretrained vs scratch (10%, 100%), softmax, gradient boosting."""
     from amplitudes.learn.evaluate import table
     from amplitudes.learn.study import study
 
-    with on_device(device, precision):
+    with on_device(device, precision, compile_):
         say(table(study(preset, output)))
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from cli.options import DeviceOption, PrecisionOption, on_device
+from cli.options import CompileOption, DeviceOption, PrecisionOption, on_device
 from cli.render import say
 
 app = typer.Typer(
@@ -86,12 +86,13 @@ def jets_pretrain(
     seed: Annotated[int, typer.Option()] = 0,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
+    compile_: CompileOption = False,
 ) -> None:
     """Jet JEPA on the training split: whole C/A subjets are the targets, their axes the predictor's hints."""
     from jets.io import read_jets
     from jets.train import pretrain_file
 
-    with on_device(device, precision):
+    with on_device(device, precision, compile_):
         n, ckpt = pretrain_file(
             read_jets(data), output, steps=steps, lr=lr, pid=pid, max_constituents=max_constituents, seed=seed
         )
@@ -116,12 +117,13 @@ def jets_finetune(
     seed: Annotated[int, typer.Option()] = 0,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
+    compile_: CompileOption = False,
 ) -> None:
     """Train the Encoder tagger on 75% of the jets (a seeded fraction of them); test metrics on the rest."""
     from jets.io import read_jets
     from jets.train import finetune_tagger
 
-    with on_device(device, precision):
+    with on_device(device, precision, compile_):
         result = finetune_tagger(
             read_jets(data),
             output,
@@ -200,6 +202,7 @@ def jets_report(
     tokens: Annotated[str, typer.Option(help="with --label-counts: constituents,subjets")] = "constituents,subjets",
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
+    compile_: CompileOption = False,
 ) -> None:
     """Observables, Deep Sets, Encoder from scratch and JEPA-pretrained at 10% and 100% labels, over
     seeds; with --label-counts, the label-efficiency curve."""
@@ -223,13 +226,13 @@ def jets_report(
             use_pid=pid,
             max_constituents=max_constituents,
         )
-        with on_device(device, precision):
+        with on_device(device, precision, compile_):
             curve = run_curve(read_jets(data), output, config, progress=True)
         say(curve_table(curve["summary"]) + "\n\n" + gain_table(curve["gain"]))
         say(f"{curve['train_jets']} training and {curve['test_jets']} test jets, {curve['seconds']:.0f} s -> {output}")
         return
     jets = read_jets(data)
-    with on_device(device, precision):
+    with on_device(device, precision, compile_):
         report = run_report(
             jets,
             output,

@@ -16,8 +16,14 @@ PrecisionOption = Annotated[
 ]
 
 
-def on_device(device: str, precision: str) -> AbstractContextManager[None]:
-    """Every training loop inside runs on ``device`` in ``precision`` (checked before any work)."""
+CompileOption = Annotated[
+    bool, typer.Option("--compile", help="torch.compile the model for training (the first steps pay the compilation)")
+]
+
+
+def on_device(device: str, precision: str, compile: bool = False) -> AbstractContextManager[None]:
+    """Every training loop inside runs on ``device`` in ``precision`` (checked before any work),
+    compiled with torch.compile when ``compile``."""
     from symtok.nn.device import runtime
 
-    return runtime(device, precision)
+    return runtime(device, precision, compile)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from cli.options import DeviceOption, PrecisionOption, on_device
+from cli.options import CompileOption, DeviceOption, PrecisionOption, on_device
 from cli.render import out, say
 
 app = typer.Typer(
@@ -57,6 +57,7 @@ def squared_train(
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
+    compile_: CompileOption = False,
 ) -> None:
     """Train the encoder-decoder (shared Encoder, causal decoder) on amplitude -> squared amplitude."""
     from amplitudes.learn.squared_train import configure, train_squared_file
@@ -70,7 +71,7 @@ def squared_train(
         progress=progress,
         source_order=source_order,
     )
-    with on_device(device, precision):
+    with on_device(device, precision, compile_):
         report = train_squared_file(
             data, output, cfg, valid_path=valid, pretrained=pretrained, init_from=init, resume=resume
         )
@@ -128,11 +129,12 @@ def squared_pretrain(
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
+    compile_: CompileOption = False,
 ) -> None:
     """LM-JEPA pretraining (subtree targets) of the squared model's encoder on unlabelled amplitudes."""
     from amplitudes.learn.squared_train import configure, pretrain_squared_file
 
-    with on_device(device, precision):
+    with on_device(device, precision, compile_):
         n, checkpoint = pretrain_squared_file(data, output, configure(config, progress=progress), steps=steps)
     say(f"{n} distinct amplitudes; encoder checkpoint at {checkpoint} (use: squared train --pretrained {output})")
 
@@ -155,6 +157,7 @@ def squared_train_generated(
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
+    compile_: CompileOption = False,
 ) -> None:
     """The default model from generated rows only: build the corpus (all orderings, OffShell
     variants), split, train, evaluate on the test split."""
@@ -168,7 +171,7 @@ def squared_train_generated(
         raise SymtokError(f"--theories takes qed, qcd and/or mixed, got {theories!r}")
     base = None if config is not None else configure(steps=GENERATED_STEPS)
     cfg = configure(config, base=base, steps=steps, seed=seed, progress=progress)
-    with on_device(device, precision):
+    with on_device(device, precision, compile_):
         report = train_generated(
             output, cfg, theories=names, split=split, seed=seed, publish_to=publish, workers=workers, offshell=offshell
         )

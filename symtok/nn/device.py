@@ -66,25 +66,26 @@ def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
     return torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
 
-_RUNTIME: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("symtok_runtime", default=None)
+_RUNTIME: contextvars.ContextVar[tuple[str, str, bool] | None] = contextvars.ContextVar("symtok_runtime", default=None)
 
 
 @contextlib.contextmanager
-def runtime(device: str = "auto", precision: str = "fp32") -> Iterator[None]:
-    """Every :func:`symtok.nn.train.fit` inside runs on ``device`` in ``precision``, whatever the task's
-    TrainConfig says (the CLI's ``--device``/``--precision`` on every trainer; tasks build their own
-    configs). The device is checked on entry, so a missing GPU is reported before any work."""
+def runtime(device: str = "auto", precision: str = "fp32", compile: bool = False) -> Iterator[None]:
+    """Every :func:`symtok.nn.train.fit` inside runs on ``device`` in ``precision`` (and, with
+    ``compile``, through torch.compile), whatever the task's TrainConfig says (the CLI's
+    ``--device``/``--precision``/``--compile`` on every trainer; tasks build their own configs). The
+    device is checked on entry, so a missing GPU is reported before any work."""
     resolved = resolve_device(device)
     check_precision(precision, resolved)
-    token = _RUNTIME.set((device, precision))
+    token = _RUNTIME.set((device, precision, compile))
     try:
         yield
     finally:
         _RUNTIME.reset(token)
 
 
-def runtime_overrides() -> tuple[str, str] | None:
-    """(device, precision) set by an enclosing :func:`runtime`, or None."""
+def runtime_overrides() -> tuple[str, str, bool] | None:
+    """(device, precision, compile) set by an enclosing :func:`runtime`, or None."""
     return _RUNTIME.get()
 
 

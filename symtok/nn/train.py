@@ -49,6 +49,8 @@ class TrainConfig(Config):
     progress: bool = True
     device: str = "cpu"  # auto | cpu | cuda | cuda:N | mps
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast for the forward pass; fp16 with a grad scaler
+    compile: bool = False  # torch.compile the model's forward (the first steps pay the compilation)
+    pin_memory: bool = True  # on CUDA: batches go through page-locked memory, copied asynchronously
 
 
 @dataclass
@@ -166,7 +168,7 @@ def fit(
     rank, world = distributed_context()
     overrides = runtime_overrides()
     if overrides is not None:
-        cfg = replace(cfg, device=overrides[0], precision=overrides[1])
+        cfg = replace(cfg, device=overrides[0], precision=overrides[1], compile=overrides[2] or cfg.compile)
     device = resolve_device(cfg.device)
     if device.type == "cuda" and world > 1 and device.index is None:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))  # one GPU per torchrun rank
@@ -184,6 +186,8 @@ def fit(
         wrapped = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
+    if cfg.compile:
+        wrapped = torch.compile(wrapped)  # forward only; other methods the loss calls run as written
     history = _load_history(out, start) if rank == 0 else []
     bar = _progress_bar(cfg, start, rank)
     wrapped.train()
@@ -200,7 +204,7 @@ def fit(
         else:
             indices = batch_indices(len(data), step, cfg)
             batch = shard(collate([data[i] for i in indices]), rank, world)
-        batch = _to_device(batch, device)
+        batch = _to_device(batch, device, pin=cfg.pin_memory)
         lr = _set_lr(optimizer, cfg, step)
         with autocast(device, cfg.precision):
             loss, metrics = loss_fn(wrapped, batch, info)
@@ -251,13 +255,17 @@ def fit(
     return FitResult(out, step, last, history)
 
 
-def _to_device(batch: Any, device: torch.device) -> Any:
+def _to_device(batch: Any, device: torch.device, pin: bool = False) -> Any:
+    """``batch`` (tensors in dicts, lists, tuples) on ``device``; to a CUDA device with ``pin``
+    through page-locked memory and a non-blocking copy."""
     if isinstance(batch, Tensor):
+        if pin and device.type == "cuda" and batch.device.type == "cpu":
+            return batch.pin_memory().to(device, non_blocking=True)
         return batch.to(device)
     if isinstance(batch, dict):
-        return {k: _to_device(v, device) for k, v in batch.items()}
+        return {k: _to_device(v, device, pin) for k, v in batch.items()}
     if isinstance(batch, (list, tuple)):
-        return type(batch)(_to_device(v, device) for v in batch)
+        return type(batch)(_to_device(v, device, pin) for v in batch)
     return batch
 
 

@@ -114,6 +114,35 @@ def test_amplitudes_commands():
     assert bad.exit_code == 2 and "threshold" in bad.stderr
 
 
+def test_amplitudes_commands_at_2to3(tmp_path):
+    listed = json.loads(run("amplitudes", "list", "--theory", "mixed", "--legs", "2to3", "--json").stdout)
+    assert any(r["process"] == "e- e+ > u u~ g" and len(r["diagrams"]) == 2 for r in listed)
+    shown = run("amplitudes", "show", "e+ e- > mu+ mu- a")
+    assert shown.exit_code == 0 and shown.stdout.count("diagram ") == 4
+    result = json.loads(run("amplitudes", "me2", "e+ e- > mu+ mu- a", "--sqrt-s", "20", "--seed", "3", "--json").stdout)
+    assert len(result["momenta"]) == 5 and result["rel_difference"] < 1e-9 and result["me2"] > 0
+    again = json.loads(run("amplitudes", "me2", "e+ e- > mu+ mu- a", "--sqrt-s", "20", "--seed", "3", "--json").stdout)
+    assert again["momenta"] == result["momenta"]
+    for args in (
+        ("amplitudes", "me2", "e+ e- > mu+ mu- a", "--sqrt-s", "20", "--cos-theta", "0.1"),
+        ("amplitudes", "me2", "e+ e- > mu+ mu-", "--sqrt-s", "20"),
+        ("amplitudes", "me2", "e+ e- > mu+ mu- a*", "--sqrt-s", "20"),
+        ("amplitudes", "show", "u u~ > g g g"),
+        ("amplitudes", "generate", "-o", str(tmp_path / "x.txt"), "--legs", "2to4"),
+        ("amplitudes", "corpus", "-o", str(tmp_path / "c"), "--legs", "3to3"),
+        ("amplitudes", "corpus", "-o", str(tmp_path / "d"), "--offshell-max", "1"),
+    ):
+        bad = run(*args)
+        assert bad.exit_code == 2 and bad.stderr.startswith("error:") and len(bad.stderr.strip().splitlines()) == 1, (
+            args
+        )
+    rows = tmp_path / "rows.txt"
+    made = run("amplitudes", "generate", "-p", "e+ e- > mu+ mu- a*", "-o", str(rows), "--no-progress")
+    assert made.exit_code == 0 and len(rows.read_text().splitlines()) == 4
+    checked = run("amplitudes", "check-symba", str(rows), "--no-progress")
+    assert checked.exit_code == 0 and "4/4 rows match" in checked.stdout
+
+
 def test_files_with_a_byte_order_mark_are_read(tmp_path):
     for encoding in ("utf-16", "utf-16-be", "utf-8-sig"):
         path = tmp_path / f"{encoding}.txt"

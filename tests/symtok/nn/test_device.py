@@ -82,12 +82,37 @@ def test_runtime_overrides_every_fit_inside_and_is_checked_first():
     from symtok.nn.device import runtime, runtime_overrides
 
     with runtime("cpu", "bf16"):
-        assert runtime_overrides() == ("cpu", "bf16")
+        assert runtime_overrides() == ("cpu", "bf16", False)
         history: list = []
         regression_fit(regression_data(), None, steps=4, history=history)  # its TrainConfig says fp32
     assert runtime_overrides() is None
     with pytest.raises(SymtokError, match="precision"), runtime("cpu", "fp8"):
         pass
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")  # inside torch
+def test_compiled_training_matches_eager():
+    """``--compile`` (runtime(..., compile=True)): torch.compile'd training follows the eager run."""
+    from symtok.nn.device import runtime
+
+    eager, compiled = [], []
+    regression_fit(regression_data(), None, steps=6, history=eager)
+    with runtime("cpu", "fp32", True):
+        regression_fit(regression_data(), None, steps=6, history=compiled)
+    assert [r["step"] for r in compiled] == [r["step"] for r in eager]
+    assert [r["loss"] for r in compiled] == pytest.approx([r["loss"] for r in eager], rel=1e-4, abs=1e-6)
+
+
+def test_batches_are_pinned_only_for_a_cuda_device():
+    from symtok.nn.train import _to_device
+
+    batch = {"x": torch.ones(3), "y": [torch.zeros(2), (torch.arange(2),)]}
+    moved = _to_device(batch, torch.device("cpu"), pin=True)
+    assert not moved["x"].is_pinned() and torch.equal(moved["y"][1][0], torch.arange(2))
+    if HAS_CUDA:
+        on_gpu = _to_device(batch, torch.device("cuda"), pin=True)
+        torch.cuda.synchronize()
+        assert on_gpu["x"].device.type == "cuda" and torch.equal(on_gpu["x"].cpu(), batch["x"])
 
 
 def test_cli_trainers_take_device_and_precision(tmp_path):
