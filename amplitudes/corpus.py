@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 
 from amplitudes.generate import process_rows_with_expressions
-from amplitudes.physics.process import Process, offshell_variants
+from amplitudes.physics.process import Process, offshell_variants, orderings
 from amplitudes.physics.theory import enumerate_processes
 from symtok.config import Config
 from symtok.errors import SymtokError
@@ -76,20 +76,6 @@ def parse_legs(text: str) -> tuple[str, ...]:
     if not legs or set(legs) - set(LEGS):
         raise SymtokError(f"legs must be a comma-separated list of {', '.join(LEGS)}; got {text!r}")
     return legs
-
-
-def orderings(process: Process) -> list[Process]:
-    """``process`` with its incoming legs and its outgoing legs in each order, without repeats."""
-    out: list[Process] = []
-    outgoing = itertools.permutations(range(2, process.n_legs))
-    for a, b in itertools.product(((0, 1), (1, 0)), outgoing):
-        order = (*a, *b)
-        legs = [process.legs[i] for i in order]
-        offshell = frozenset(n + 1 for n, i in enumerate(order) if i + 1 in process.offshell)
-        variant = Process((legs[0], legs[1]), tuple(legs[2:]), offshell)
-        if variant not in out:
-            out.append(variant)
-    return out
 
 
 def plan(config: CorpusConfig) -> list[tuple[str, str]]:

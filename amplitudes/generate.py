@@ -16,7 +16,7 @@ from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
 from amplitudes.physics.diagrams import Diagram
 from amplitudes.physics.me2 import symbolic, symbolic_per_diagram
 from amplitudes.physics.particles import PARTICLES, marty_field
-from amplitudes.physics.process import Process, leg_roles, offshell_variants, symba_symmetry_factor
+from amplitudes.physics.process import Process, leg_roles, offshell_variants, orderings, symba_symmetry_factor
 from amplitudes.physics.theory import enumerate_processes
 from amplitudes.physics.trees import Node, TreeDiagram, process_diagrams
 from symtok.errors import SymtokError
@@ -178,10 +178,12 @@ def generate(
     progress: bool = False,
     offshell: bool = False,
     n_out: tuple[int, ...] = (2,),
+    all_orderings: bool = False,
 ) -> GenerateReport:
     """Write the dataset of ``theory`` (every 2 → ``n_out`` process, or those given) to ``output``,
-    atomically; with ``offshell`` each process comes in every pattern of off-shell legs (16 for 2→2,
-    32 for 2→3).
+    atomically; with ``all_orderings`` each process comes in every order of its incoming and of its
+    outgoing particles (without repeats), and with ``offshell`` in every pattern of off-shell legs
+    (16 for 2→2, 32 for 2→3).
 
     Deterministic for a seed, whatever the number of workers: each process gets its own index
     counter, seeded by (seed, position) and starting above the previous process's range.
@@ -190,6 +192,8 @@ def generate(
         chosen = [Process.parse(p) for p in processes]
     else:
         chosen = [p for n in n_out for p in enumerate_processes(theory, n)]
+    if all_orderings:
+        chosen = [variant for p in chosen for variant in orderings(p)]
     if offshell:
         chosen = [variant for p in chosen for variant in offshell_variants(p)]
     tasks = [(str(p), theory, mode, seed * 100_003 + k, 1 + 1000 * k) for k, p in enumerate(chosen)]

@@ -116,6 +116,9 @@ def amplitudes_generate(
         bool, typer.Option("--offshell", help="every pattern of OffShell legs per process (16 for 2->2, 32 for 2->3)")
     ] = False,
     legs: Annotated[str, typer.Option(help="comma-separated: 2to2,2to3 (when no -p is given)")] = "2to2",
+    orderings: Annotated[
+        Literal["one", "all"], typer.Option(help="one | all (each order of the incoming and of the outgoing legs)")
+    ] = "one",
     progress: Progress = True,
 ) -> None:
     """Generate tree-level 2->2 and 2->3 amplitudes and squared amplitudes in the SYMBA row format
@@ -134,6 +137,7 @@ def amplitudes_generate(
         progress=progress,
         offshell=offshell,
         n_out=tuple(LEGS[x] for x in parse_legs(legs)),
+        all_orderings=orderings == "all",
     )
     say(f"{report.processes} processes, {report.rows} rows in {report.seconds:.1f} s -> {report.output}")
 

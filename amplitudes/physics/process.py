@@ -96,6 +96,20 @@ class Process:
         return True
 
 
+def orderings(process: Process) -> list[Process]:
+    """``process`` with its incoming legs and its outgoing legs in each order, without repeats."""
+    out: list[Process] = []
+    outgoing = itertools.permutations(range(2, process.n_legs))
+    for a, b in itertools.product(((0, 1), (1, 0)), outgoing):
+        order = (*a, *b)
+        legs = [process.legs[i] for i in order]
+        offshell = frozenset(n + 1 for n, i in enumerate(order) if i + 1 in process.offshell)
+        variant = Process((legs[0], legs[1]), tuple(legs[2:]), offshell)
+        if variant not in out:
+            out.append(variant)
+    return out
+
+
 def offshell_variants(process: Process) -> list[Process]:
     """The process with every subset of its legs off shell (the on-shell one first; 16 for 2→2,
     32 for 2→3), as MARTY's OffShell rows come."""

@@ -93,6 +93,17 @@ def test_generate_is_deterministic_and_worker_independent(tmp_path):
     assert report.ok and report.expressions == 6
 
 
+def test_generate_every_ordering_of_2to3_processes(tmp_path):
+    from amplitudes.physics.process import Process, orderings
+
+    out = tmp_path / "rows.txt"
+    report = generate("qed", out, processes=["e+ e- > mu+ mu- a", "e+ e- > a a a"], all_orderings=True)
+    expected = len(orderings(Process.parse("e+ e- > mu+ mu- a"))) + len(orderings(Process.parse("e+ e- > a a a")))
+    assert report.processes == expected == 14
+    assert report.rows == 12 * 4 + 2 * 6
+    assert len(out.read_text().splitlines()) == report.rows
+
+
 def test_generate_parquet_and_bad_input(tmp_path):
     out = tmp_path / "g.parquet"
     report = generate("qcd", out, processes=["u u~ > g g"], fmt="parquet")
