@@ -311,6 +311,23 @@ def _maybe_manifest(out: Path, config: CorpusConfig, n: int) -> str | None:
     return None
 
 
+def _count_distinct(path: Path, distinct: dict[str, tuple[set[bytes], set[bytes]]]) -> None:
+    """Add the digests of one shard's (amplitude, squared amplitude) token ids, per theory."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=["theory", "amplitude_ids", "squared_amplitude_ids"])
+    for theory, amp, sq in zip(
+        table["theory"].to_pylist(),
+        table["amplitude_ids"].to_pylist(),
+        table["squared_amplitude_ids"].to_pylist(),
+        strict=True,
+    ):
+        pairs, amplitudes = distinct.setdefault(theory, (set(), set()))
+        a = hashlib.blake2b(np.asarray(amp, dtype=np.int32).tobytes(), digest_size=16).digest()
+        pairs.add(a + hashlib.blake2b(np.asarray(sq, dtype=np.int32).tobytes(), digest_size=16).digest())
+        amplitudes.add(a)
+
+
 def _percentiles(values: np.ndarray) -> dict[str, int]:
     if values.size == 0:
         return {"p50": 0, "p90": 0, "p99": 0, "max": 0}
@@ -327,6 +344,7 @@ def _write_manifest(out: Path, config: CorpusConfig, n: int) -> Path:
     columns = ["theory", "amplitude_length", "squared_amplitude_length", "split_row", "split_process", "process"]
     shards, tables = [], []
     errors = 0
+    distinct: dict[str, tuple[set[bytes], set[bytes]]] = {}
     for k in range(n):
         path = out / shard_name(k, n)
         errors_path = path.with_suffix(".errors.jsonl")
@@ -339,6 +357,7 @@ def _write_manifest(out: Path, config: CorpusConfig, n: int) -> Path:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         shards.append({"file": path.name, "rows": table.num_rows, "errors": shard_errors, "sha256": digest})
         tables.append(table)
+        _count_distinct(path, distinct)
     import pyarrow as pa
 
     table = pa.concat_tables(tables)
@@ -363,6 +382,10 @@ def _write_manifest(out: Path, config: CorpusConfig, n: int) -> Path:
             "rows": int(mask.sum()),
             "amplitude_tokens": _percentiles(np.array(table["amplitude_length"].to_pylist())[mask]),
             "squared_amplitude_tokens": _percentiles(np.array(table["squared_amplitude_length"].to_pylist())[mask]),
+            # rows whose (amplitude, squared amplitude) canonical tokens no other row has: OffShell
+            # patterns that touch no propagator and no trace repeat their process's row, as in SYMBA's data
+            "distinct_rows": len(distinct.get(name, (set(), set()))[0]),
+            "distinct_amplitudes": len(distinct.get(name, (set(), set()))[1]),
         }
     path = out / MANIFEST
     write_json(path, manifest)

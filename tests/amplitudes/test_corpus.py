@@ -57,6 +57,12 @@ def test_sharded_build_equals_one_shot_and_merge_writes_the_manifest(tmp_path):
         corpus.plan = original
     assert _rows(whole) == _rows(sharded)
     assert manifest["rows"] == report.rows and manifest["errors"] == 0 and len(manifest["shards"]) == 3
+    from symtok import tokenize
+
+    texts = [(r[2], r[3]) for r in _rows(whole)]
+    pairs = {(tuple(tokenize(a)), tuple(tokenize(q))) for a, q in texts}
+    qed = manifest["by_theory"]["qed"]
+    assert qed["distinct_rows"] == len(pairs) and qed["distinct_amplitudes"] == len({p[0] for p in pairs})
     assert sum(manifest["splits"]["row"].values()) == manifest["rows"]
     lengths = manifest["by_theory"]["qed"]["squared_amplitude_tokens"]
     assert 0 < lengths["p50"] <= lengths["p90"] <= lengths["p99"] <= lengths["max"]
