@@ -17,6 +17,7 @@ import multiprocessing
 import platform
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -44,12 +45,14 @@ class CorpusConfig(Config):
     """What goes into a corpus. ``legs``: 2to2 and/or 2to3 processes. ``orderings="all"`` writes each
     process in every order of its incoming and of its outgoing particles (as SYMBA does; a reordering
     that gives the same process is written once); ``offshell`` adds every pattern of OffShell legs
-    (16 per 2→2 process, 32 per 2→3), with at most ``offshell_max`` off-shell legs when it is set."""
+    (16 per 2→2 process, 32 per 2→3), with at least ``offshell_min`` and at most ``offshell_max``
+    off-shell legs (a corpus can grow in stages: a second directory with the patterns the first left out)."""
 
     theories: tuple[str, ...] = ("qed", "qcd")
     legs: tuple[str, ...] = ("2to2",)
     offshell: bool = False
     offshell_max: int | None = None
+    offshell_min: int = 0
     orderings: Orderings = "one"
     seed: int = 0
     test_fraction: float = 0.05
@@ -61,6 +64,8 @@ class CorpusConfig(Config):
         object.__setattr__(self, "legs", tuple(self.legs))
         if self.offshell_max is not None and not (0 <= self.offshell_max <= 5 and self.offshell):
             raise SymtokError("offshell_max (0..5) needs offshell")
+        if self.offshell_min and not (0 < self.offshell_min <= min(5, self.offshell_max or 5) and self.offshell):
+            raise SymtokError("offshell_min (at most offshell_max, at most 5) needs offshell")
         if not self.legs or set(self.legs) - set(LEGS):
             raise SymtokError(f"legs must be among {', '.join(LEGS)}; got {', '.join(self.legs) or 'none'}")
         unknown = set(self.theories) - {"qed", "qcd", "mixed"}
@@ -86,7 +91,8 @@ def plan(config: CorpusConfig) -> list[tuple[str, str]]:
             ordered = orderings(base) if config.orderings == "all" else [base]
             for process in ordered:
                 for variant in offshell_variants(process) if config.offshell else [process]:
-                    if config.offshell_max is None or len(variant.offshell) <= config.offshell_max:
+                    count = len(variant.offshell)
+                    if config.offshell_min <= count <= (5 if config.offshell_max is None else config.offshell_max):
                         items.append((theory, str(variant)))
     return items
 
@@ -309,6 +315,27 @@ def _maybe_manifest(out: Path, config: CorpusConfig, n: int) -> str | None:
     if all((out / shard_name(k, n)).exists() for k in range(n)):
         return str(_write_manifest(out, config, n))
     return None
+
+
+def distinct_rows(directories: Iterable[str | Path]) -> dict[str, dict[str, int]]:
+    """Rows, and rows and amplitudes with distinct canonical tokens, per theory, over every shard of
+    one or more corpus directories (a corpus grown in stages, e.g. by ``offshell_min``)."""
+    import pyarrow.parquet as pq
+
+    distinct: dict[str, tuple[set[bytes], set[bytes]]] = {}
+    rows: dict[str, int] = {}
+    for directory in directories:
+        files = sorted(Path(directory).glob("rows-*-of-*.parquet"))
+        if not files:
+            raise SymtokError(f"{directory} holds no corpus shards (rows-K-of-N.parquet)")
+        for path in files:
+            _count_distinct(path, distinct)
+            for theory in pq.read_table(path, columns=["theory"])["theory"].to_pylist():
+                rows[theory] = rows.get(theory, 0) + 1
+    return {
+        t: {"rows": rows[t], "distinct_rows": len(distinct[t][0]), "distinct_amplitudes": len(distinct[t][1])}
+        for t in sorted(rows)
+    }
 
 
 def _count_distinct(path: Path, distinct: dict[str, tuple[set[bytes], set[bytes]]]) -> None:

@@ -152,6 +152,9 @@ def amplitudes_corpus(
     offshell_max: Annotated[
         int | None, typer.Option(help="with --offshell: at most this many off-shell legs per row", min=0, max=5)
     ] = None,
+    offshell_min: Annotated[
+        int, typer.Option(help="with --offshell: at least this many off-shell legs per row", min=0, max=5)
+    ] = 0,
     legs: Annotated[str, typer.Option(help="comma-separated: 2to2,2to3")] = "2to2",
     orderings: Annotated[
         Literal["one", "all"], typer.Option(help="one | all (each order of the incoming and of the outgoing legs)")
@@ -172,6 +175,7 @@ def amplitudes_corpus(
         legs=parse_legs(legs),
         offshell=offshell,
         offshell_max=offshell_max,
+        offshell_min=offshell_min,
         orderings=orderings,
         seed=seed,
     )

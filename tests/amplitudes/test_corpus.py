@@ -7,7 +7,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from amplitudes.corpus import CorpusConfig, build_corpus, family, merge_corpus, orderings, plan
+from amplitudes.corpus import CorpusConfig, build_corpus, distinct_rows, family, merge_corpus, orderings, plan
 from amplitudes.physics.process import Process
 from cli.main import run
 from symtok import SymtokError
@@ -63,6 +63,12 @@ def test_sharded_build_equals_one_shot_and_merge_writes_the_manifest(tmp_path):
     pairs = {(tuple(tokenize(a)), tuple(tokenize(q))) for a, q in texts}
     qed = manifest["by_theory"]["qed"]
     assert qed["distinct_rows"] == len(pairs) and qed["distinct_amplitudes"] == len({p[0] for p in pairs})
+    both = distinct_rows([whole, sharded])["qed"]  # two directories holding the same rows: no new distinct row
+    assert both == {
+        "rows": 2 * manifest["rows"],
+        "distinct_rows": len(pairs),
+        "distinct_amplitudes": len({p[0] for p in pairs}),
+    }
     assert sum(manifest["splits"]["row"].values()) == manifest["rows"]
     lengths = manifest["by_theory"]["qed"]["squared_amplitude_tokens"]
     assert 0 < lengths["p50"] <= lengths["p90"] <= lengths["p99"] <= lengths["max"]
@@ -128,7 +134,16 @@ def test_2to3_orderings_offshell_limits_and_grouped_shards(tmp_path):
     items = plan(config)
     assert items and all(len(Process.parse(x).offshell) <= 1 and Process.parse(x).n_legs == 5 for _, x in items)
     assert len(items) == 6 * len(plan(CorpusConfig(theories=("qed",), legs=("2to3",))))
-    for bad in ({"legs": ("2to4",)}, {"legs": ()}, {"offshell_max": 1}, {"offshell": True, "offshell_max": 9}):
+    upper = plan(CorpusConfig(theories=("qed",), legs=("2to3",), offshell=True, offshell_min=2, orderings="one"))
+    assert len(upper) == 26 * len(items) // 6 and not set(upper) & set(items)  # the patterns the first left out
+    for bad in (
+        {"legs": ("2to4",)},
+        {"legs": ()},
+        {"offshell_max": 1},
+        {"offshell": True, "offshell_max": 9},
+        {"offshell_min": 1},
+        {"offshell": True, "offshell_min": 3, "offshell_max": 2},
+    ):
         with pytest.raises(SymtokError):
             CorpusConfig(**bad)
     import amplitudes.corpus as corpus
