@@ -77,14 +77,17 @@ def pretrain_jepa(
     jepa = jepa or jet_jepa_config(config)
     if jepa.hint_dim != 2:
         raise SymtokError("the jet JEPA's predictor hints are the subjet axes: hint_dim must be 2")
+    torch.manual_seed(train.seed)  # the initial weights too: every process (torchrun rank) builds the same model
     model = JEPA(Encoder(config.encoder()), jepa)
 
     prepared = prepare_jets(jets, config.features, with_subjets=True)
     if any(int(p.groups.max(initial=-1)) < 0 for p in prepared):
         raise SymtokError("jet JEPA pretraining needs jets prepared with their subjets (with_subjets=True)")
 
-    def forward(m: nn.Module, batch: dict[str, Tensor], info: StepInfo) -> JEPAOutput:
-        target = group_mask(batch["groups"], target_frac=target_frac, generator=info.generator)
+    def masker(batch: dict[str, Tensor], generator: torch.Generator) -> Tensor:
+        return group_mask(batch["groups"], target_frac=target_frac, generator=generator)
+
+    def forward(m: nn.Module, batch: dict[str, Tensor], target: Tensor, info: StepInfo) -> JEPAOutput:
         return m(
             batch["features"],
             target,
@@ -100,6 +103,7 @@ def pretrain_jepa(
         train,
         forward,
         collate=lambda items: tensors(pad_batch(items)),
+        masker=masker,
         out_dir=out_dir,
         checkpoint_config={"kind": PRETRAINED_KIND, "tagger": asdict(config), "jepa": asdict(jepa)},
     )

@@ -35,7 +35,7 @@ from symtok.nn.checkpoint import (
 from symtok.nn.decode import beam_search
 from symtok.nn.device import inference_autocast, inference_device
 from symtok.nn.seq2seq import Seq2Seq, Seq2SeqConfig
-from symtok.nn.train import StepInfo, TrainConfig, fit, global_count, unwrap
+from symtok.nn.train import StepInfo, TrainConfig, fit, global_count, rows_of_rank, unwrap
 from symtok.vocab import Vocab
 
 KIND = "squared-seq2seq"
@@ -89,12 +89,6 @@ def length_batches(pairs: Sequence[Pair], tokens_per_batch: int, eos_id: int) ->
 
 def _batch(pairs: list[Pair], eos_id: int) -> tuple[Tensor, Tensor]:
     return pad([p.source for p in pairs]), pad([(*p.target, eos_id) for p in pairs])
-
-
-def _rows_of_rank(batch: tuple[Tensor, Tensor], rank: int, world: int) -> tuple[Tensor, Tensor]:
-    """This rank's rows of a prebuilt (source, target) batch under torchrun."""
-    source, target = batch
-    return source[rank::world], target[rank::world]
 
 
 def seq2seq_loss(label_smoothing: float):
@@ -166,7 +160,7 @@ def train_squared(
         batches,
         config.train,
         collate=lambda items: items[0],
-        shard=_rows_of_rank,
+        shard=lambda batch, info: rows_of_rank(batch, info.rank, info.world_size),
         out_dir=out_dir,
         checkpoint_config={
             "kind": KIND,

@@ -176,16 +176,19 @@ def pretrain(
     """LM-JEPA pretraining of an Encoder on token sequences (whole subtrees are the targets); writes a
     ``jepa-encoder`` checkpoint and returns its directory."""
     vocab = vocab or Vocab.default()
+    torch.manual_seed(train.seed)  # the initial weights too: every process (torchrun rank) builds the same model
     model = JEPA(Encoder(encoder_config), jepa or default_jepa_config(encoder_config))
     data = [(torch.tensor(s), subtree_ends(vocab.decode(s))) for s in sequences]
 
     def collate_seq(items: list[tuple[Tensor, list[int]]]) -> tuple[Tensor, list[list[int]]]:
         return nn.utils.rnn.pad_sequence([t for t, _ in items], batch_first=True), [e for _, e in items]
 
-    def forward(m: nn.Module, batch: tuple[Tensor, list[list[int]]], info: StepInfo) -> JEPAOutput:
+    def masker(batch: tuple[Tensor, list[list[int]]], generator: torch.Generator) -> Tensor:
         tokens, subtree = batch
-        mask = subtree_mask(subtree, tokens.shape[1], target_frac=0.3, generator=info.generator)
-        return m(tokens, mask, progress=info.progress, generator=info.generator)
+        return subtree_mask(subtree, tokens.shape[1], target_frac=0.3, generator=generator)
+
+    def forward(m: nn.Module, batch: tuple[Tensor, list[list[int]]], mask: Tensor, info: StepInfo) -> JEPAOutput:
+        return m(batch[0], mask, progress=info.progress, generator=info.generator)
 
     config = {"kind": PRETRAINED_KIND, "encoder": asdict(encoder_config), "jepa": asdict(model.config)}
     return pretrain_jepa(
@@ -194,6 +197,7 @@ def pretrain(
         train,
         forward,
         collate=collate_seq,
+        masker=masker,
         out_dir=out_dir,
         checkpoint_config=config,
         vocab_json=vocab.to_json(),

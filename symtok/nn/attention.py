@@ -157,13 +157,18 @@ class FastAttention(nn.Module):
         """Never redraw again (for evaluation, export and fine-tuning with frozen features)."""
         self.feature_redraw_interval = None
 
+    @torch.compiler.disable  # data-dependent bookkeeping: run eagerly, outside any compiled graph
+    def _count_call(self) -> None:
+        """Count a training call; redraw the features every ``feature_redraw_interval`` calls."""
+        calls = int(self.calls)
+        if calls and calls % self.feature_redraw_interval == 0:
+            self.redraw_features()
+        self.calls += 1
+
     def forward(self, q: Tensor, k: Tensor, v: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """q, k, v: (B, H, N, D); key_padding_mask: bool (B, N), True = padding. Returns (B, H, N, D)."""
         if self.training and self.feature_redraw_interval:
-            calls = int(self.calls)
-            if calls and calls % self.feature_redraw_interval == 0:
-                self.redraw_features()
-            self.calls += 1
+            self._count_call()
         if q.dtype != torch.float32:
             # bf16/fp16 (autocast): exp() of the random features and the normaliser's sums overflow or
             # lose all precision there, so FAVOR+ runs in fp32 and hands back the caller's dtype
@@ -190,6 +195,14 @@ class SoftmaxAttention(nn.Module):
         self.dim_heads = dim_heads
         self.causal = causal
         self.dropout = dropout
+
+    @torch.compiler.disable  # data-dependent bookkeeping: run eagerly, outside any compiled graph
+    def _count_call(self) -> None:
+        """Count a training call; redraw the features every ``feature_redraw_interval`` calls."""
+        calls = int(self.calls)
+        if calls and calls % self.feature_redraw_interval == 0:
+            self.redraw_features()
+        self.calls += 1
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """q, k, v: (B, H, N, D); key_padding_mask: bool (B, N), True = padding. Returns (B, H, N, D)."""

@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from symtok.config import Config
 from symtok.nn.encoder import Encoder, EncoderConfig
-from symtok.nn.train import StepInfo, TrainConfig, fit
+from symtok.nn.train import StepInfo, TrainConfig, fit, global_count, rows_of_rank
 
 
 @dataclass(frozen=True)
@@ -217,9 +218,14 @@ class JEPA(nn.Module):
         )
         pred, tgt = predicted[target_mask], targets[target_mask]
         if self.config.loss == "mse":
-            latent = F.mse_loss(pred, tgt)
+            elementwise = F.mse_loss(pred, tgt, reduction="none")
         else:
-            latent = F.smooth_l1_loss(pred, tgt)
+            elementwise = F.smooth_l1_loss(pred, tgt, reduction="none")
+        # the mean over the target elements of every rank (under torchrun DDP averages the ranks'
+        # gradients, so each rank's sum is weighted by world / global count: the 1-process loss)
+        world = dist.get_world_size() if dist.is_initialized() else 1
+        count = global_count(torch.tensor(float(elementwise.numel()), device=elementwise.device))
+        latent = elementwise.sum() * world / count.clamp(min=1.0)
         loss = latent
         metrics = {"latent_loss": float(latent.detach())}
         if use_span:
@@ -249,20 +255,28 @@ def pretrain_jepa(
     model: JEPA,
     data: Sequence[Any],
     train: TrainConfig,
-    forward: Callable[[nn.Module, Any, StepInfo], JEPAOutput],
+    forward: Callable[[nn.Module, Any, Tensor, StepInfo], JEPAOutput],
     *,
     collate: Callable[[list[Any]], Any],
+    masker: Callable[[Any, torch.Generator], Tensor],
     out_dir: str | os.PathLike[str],
     checkpoint_config: dict[str, Any],
     vocab_json: str | None = None,
     resume: bool = False,
 ) -> Path:
-    """The one JEPA pretraining entry point of every task: ``forward(model, batch, info)`` masks the
-    batch (the task's masker) and runs the JEPA; the shared loop trains it and updates the EMA target
-    after every step. Returns the checkpoint directory (``out_dir/checkpoint``)."""
+    """The one JEPA pretraining entry point of every task: ``masker(batch, generator)`` draws the
+    targets (bool (B, N)) of a whole collated batch, ``forward(model, batch, targets, info)`` runs the
+    JEPA; the shared loop trains it and updates the EMA target after every step. Under ``torchrun``
+    the targets are drawn over the whole step's batch with a generator shared by the ranks, before
+    each rank keeps its rows, so N processes train what one process does with the same global batch.
+    Returns the checkpoint directory (``out_dir/checkpoint``)."""
 
-    def loss_fn(m: nn.Module, batch: Any, info: StepInfo) -> tuple[Tensor, dict[str, float]]:
-        out = forward(m, batch, info)
+    def shard(batch: Any, info: StepInfo) -> tuple[Any, Tensor]:
+        targets = masker(batch, info.shared if info.shared is not None else info.generator)
+        return rows_of_rank((batch, targets), info.rank, info.world_size)
+
+    def loss_fn(m: nn.Module, batch: tuple[Any, Tensor], info: StepInfo) -> tuple[Tensor, dict[str, float]]:
+        out = forward(m, batch[0], batch[1], info)
         return out.loss, out.metrics
 
     fit(
@@ -276,6 +290,7 @@ def pretrain_jepa(
         vocab_json=vocab_json,
         after_step=lambda m, i: m.update_target(m.momentum(i.progress)),
         resume=resume,
+        shard=shard,
     )
     return Path(out_dir) / "checkpoint"
 

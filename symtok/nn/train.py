@@ -55,7 +55,9 @@ class TrainConfig(Config):
 
 @dataclass
 class StepInfo:
-    """Passed to the loss: the step, training progress in [0, 1], and a generator seeded by step and rank."""
+    """Passed to the loss (and to ``fit``'s ``shard``): the step, training progress in [0, 1], a
+    generator seeded by step and rank, and ``shared``, seeded by step only (the same stream on every
+    rank: draws over the whole step's batch, e.g. JEPA targets, that must not depend on the split)."""
 
     step: int
     total: int
@@ -63,6 +65,7 @@ class StepInfo:
     device: torch.device
     rank: int = 0
     world_size: int = 1
+    shared: torch.Generator | None = None
 
     @property
     def progress(self) -> float:
@@ -124,6 +127,22 @@ def batch_indices(n: int, step: int, cfg: TrainConfig, rank: int = 0, world: int
     return batch[rank::world]
 
 
+def rows_of_rank(batch: Any, rank: int, world: int) -> Any:
+    """This rank's rows (every ``world``-th from ``rank``) of a whole collated batch: tensors along
+    their first axis, lists and tuples of rows, dicts and tuples of such, recursively."""
+    if world == 1:
+        return batch
+    if isinstance(batch, Tensor):
+        return batch[rank::world]
+    if isinstance(batch, dict):
+        return {k: rows_of_rank(v, rank, world) for k, v in batch.items()}
+    if isinstance(batch, tuple):
+        return tuple(rows_of_rank(v, rank, world) for v in batch)
+    if isinstance(batch, list):
+        return batch[rank::world]
+    raise TypeError(f"cannot split a batch of type {type(batch).__name__} across ranks")
+
+
 def _set_lr(optimizer: torch.optim.Optimizer, cfg: TrainConfig, step: int) -> float:
     lr = cfg.lr * cosine_schedule(step, cfg.steps, cfg.warmup_steps, cfg.min_lr_ratio)
     for group in optimizer.param_groups:
@@ -154,15 +173,15 @@ def fit(
     after_step: Callable[[nn.Module, StepInfo], None] | None = None,
     resume: bool = False,
     stop_after: int | None = None,
-    shard: Callable[[Any, int, int], Any] | None = None,
+    shard: Callable[[Any, StepInfo], Any] | None = None,
 ) -> FitResult:
     """Train ``model`` on ``data`` for cfg.steps steps (or until ``stop_after``, to test resuming).
 
     ``loss_fn(model, batch, info)`` returns (loss, metrics); ``after_step(model, info)`` runs after
     each optimizer step (JEPA's EMA update). Under ``torchrun`` each rank takes its share of the
-    step's examples; with ``shard(batch, rank, world)`` every rank collates the whole step's batch
-    and keeps its share of it instead (data made of prebuilt batches: the global batch is the
-    single-process batch). With ``out_dir``: metrics.jsonl, checkpoint/
+    step's examples; with ``shard(batch, info)`` every rank collates the whole step's batch
+    and keeps its share of it instead (data made of prebuilt batches, or draws over the whole batch
+    with ``info.shared``: the global batch is the single-process batch; see :func:`rows_of_rank`). With ``out_dir``: metrics.jsonl, checkpoint/
     (model + optimizer + trainer state), loss.png; ``resume`` continues from checkpoint/.
     """
     rank, world = distributed_context()
@@ -196,14 +215,15 @@ def fit(
     step = start
     while step < cfg.steps and (stop_after is None or step < stop_after):
         torch.manual_seed(cfg.seed * 1_000_003 + step)  # dropout: same at this step, resumed or not
-        generator = torch.Generator().manual_seed((cfg.seed * 1_000_003 + step) * 64 + rank)
-        info = StepInfo(step, cfg.steps, generator, device, rank, world)
+        seed = (cfg.seed * 1_000_003 + step) * 64
+        generator = torch.Generator().manual_seed(seed + rank)
+        info = StepInfo(step, cfg.steps, generator, device, rank, world, torch.Generator().manual_seed(seed))
         if shard is None:
             indices = batch_indices(len(data), step, cfg, rank, world)
             batch = collate([data[i] for i in indices])
         else:
             indices = batch_indices(len(data), step, cfg)
-            batch = shard(collate([data[i] for i in indices]), rank, world)
+            batch = shard(collate([data[i] for i in indices]), info)
         batch = _to_device(batch, device, pin=cfg.pin_memory)
         lr = _set_lr(optimizer, cfg, step)
         with autocast(device, cfg.precision):
@@ -222,11 +242,13 @@ def fit(
             after_step(model, info)
         step += 1
         window_items += len(indices) * (world if shard is None else 1)
-        if rank == 0 and (step % cfg.log_every == 0 or step == cfg.steps):
+        logging_step = step % cfg.log_every == 0 or step == cfg.steps
+        logged_loss = _global_mean(loss.detach(), world) if logging_step else float(loss.detach())
+        if rank == 0 and logging_step:
             elapsed = time.perf_counter() - window_start
             last = {
                 "step": step,
-                "loss": float(loss.detach()),
+                "loss": logged_loss,
                 "lr": lr,
                 "grad_norm": grad_norm,
                 "items_per_s": window_items / max(elapsed, 1e-9),
@@ -253,6 +275,17 @@ def fit(
         plot_history(history, out / "loss.png")
     model.to(home)
     return FitResult(out, step, last, history)
+
+
+def _global_mean(loss: Tensor, world: int) -> float:
+    """The step's loss over every rank's examples: each rank's loss is its share of the global mean
+    times ``world`` (see :func:`global_count`) or the mean of an equal share, so the ranks' average
+    is the global mean, the value one process logs for the same global batch."""
+    if world > 1:
+        loss = loss.clone()
+        dist.all_reduce(loss)
+        loss = loss / world
+    return float(loss)
 
 
 def _to_device(batch: Any, device: torch.device, pin: bool = False) -> Any:
