@@ -182,12 +182,16 @@ class _Canonicaliser:
             if depth == 0 and any(self._orbit(chosen) == self._orbit(e) for e in explored):
                 continue
             explored.append(chosen)
-            split = {k: 2 * c + 1 for k, c in colours.items()}
-            split[chosen] -= 1
-            found = self.search(split, depth + 1)
+            found = self.search(self.individualise(colours, chosen), depth + 1)
             if found is not None and (best is None or found[0] < best[0]):
                 best = found
         return best
+
+    def individualise(self, colours: dict[IndexKey, int], chosen: IndexKey) -> dict[IndexKey, int]:
+        """``colours`` with ``chosen`` given a colour of its own, just below its old class."""
+        split = {k: 2 * c + 1 for k, c in colours.items()}
+        split[chosen] -= 1
+        return split
 
     def _automorphism(self, a: dict[IndexKey, int], b: dict[IndexKey, int]) -> None:
         """Join the orbits of an automorphism: the index of colour c in ``a`` ↔ that of colour c in ``b``."""
@@ -273,18 +277,33 @@ class _WorklistCanonicaliser(_Canonicaliser):
         return tuple(sorted((rel, colour[w]) for w, rel in self.adj[v]))
 
     def refine(self, colours: dict[IndexKey, int]) -> dict[IndexKey, int]:
+        if isinstance(colours, _Individualised):  # from an equitable colouring: only around the chosen index
+            colour, size, class_sig, next_id = colours.start()
+            touched = list({w for w, _ in self.adj[colours.vertex]} | {colours.vertex})
+            return self._result(self._refine(colour, size, class_sig, next_id, touched))
         labels = list(self.labels)
         for k, v in self.index_vertex.items():
             labels[v] = (3, k[1], colours[k])
         ids = {label: n for n, label in enumerate(sorted(set(labels)))}
         colour = [ids[label] for label in labels]
-        members: dict[int, list[int]] = {}
-        for v, c in enumerate(colour):
-            members.setdefault(c, []).append(v)
-        size = {c: len(m) for c, m in members.items()}
-        class_sig: dict[int, Any] = {}
-        next_id = len(ids)
-        touched: list[int] = list(range(len(colour)))
+        size: dict[int, int] = {}
+        for c in colour:
+            size[c] = size.get(c, 0) + 1
+        return self._result(self._refine(colour, size, {}, len(ids), list(range(len(colour)))))
+
+    def individualise(self, colours: dict[IndexKey, int], chosen: IndexKey) -> dict[IndexKey, int]:
+        return _Individualised(colours, self.index_vertex[chosen])
+
+    def _result(self, state: tuple[list[int], dict[int, int], dict[int, Any], int]) -> dict[IndexKey, int]:
+        colours = _Equitable({k: state[0][v] for k, v in self.index_vertex.items()})
+        colours.state = state
+        return colours
+
+    def _refine(
+        self, colour: list[int], size: dict[int, int], class_sig: dict[int, Any], next_id: int, touched: list[int]
+    ) -> tuple[list[int], dict[int, int], dict[int, Any], int]:
+        """Refine the vertex colouring in place from the ``touched`` vertices until stable; returns
+        the state (colours, class sizes, class signatures, next colour id) to refine further from."""
         while touched:
             by_class: dict[int, list[int]] = {}
             for v in touched:
@@ -318,7 +337,33 @@ class _WorklistCanonicaliser(_Canonicaliser):
                     next_id += 1
             # every class has its signature now; next round, only the neighbours of what changed
             touched = list({w for v in changed for w, _ in self.adj[v]} | set(changed))
-        return {k: colour[v] for k, v in self.index_vertex.items()}
+        return colour, size, class_sig, next_id
+
+
+class _Equitable(dict):
+    """Index colours of a stable (equitable) colouring, with the whole graph's refinement state."""
+
+    state: tuple[list[int], dict[int, int], dict[int, Any], int]
+
+
+class _Individualised(dict):
+    """An equitable colouring with one index vertex individualised: refinement resumes from the
+    parent's state and starts at that vertex and its neighbours, not from scratch. The new colour
+    ids follow from structure alone (the parent's ids, then the deterministic refinement order), so
+    the result stays canonical."""
+
+    def __init__(self, parent: _Equitable, vertex: int) -> None:
+        super().__init__(parent)
+        self.parent, self.vertex = parent, vertex
+
+    def start(self) -> tuple[list[int], dict[int, int], dict[int, Any], int]:
+        colour, size, class_sig, next_id = self.parent.state
+        colour, size, class_sig = list(colour), dict(size), dict(class_sig)
+        old = colour[self.vertex]
+        colour[self.vertex] = next_id  # the chosen index: a class of its own
+        size[old] -= 1
+        size[next_id] = 1
+        return colour, size, class_sig, next_id + 1
 
 
 def _index_counts(node: list[Any], counts: Counter[IndexKey]) -> Counter[IndexKey]:
