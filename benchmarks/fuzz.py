@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("--input", action="append", help="files of expressions to start from (default: shipped examples)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bound", type=float, default=5.0, help="seconds one input may take")
-    ap.add_argument("--failures", default="fuzz-failures.jsonl")
+    ap.add_argument("--failures", default="fuzz-failures.jsonl", help="written only when something fails")
     args = ap.parse_args()
     files = args.input or [str(p) for p in sorted(data_path("examples").glob("*")) if p.suffix in (".txt", ".csv")]
     pool = seeds(files)
@@ -64,8 +64,9 @@ def main() -> None:
         if outcome.failure:
             failures.append({"failure": outcome.failure, "text": text[:2000]})
     seconds = time.perf_counter() - started
-    with open(args.failures, "w", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(f) + "\n" for f in failures)
+    if failures:  # a clean run leaves no file behind
+        with open(args.failures, "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(f) + "\n" for f in failures)
     times.sort()
     print(f"# {len(files)} seed files, {len(pool)} seed expressions; {args.inputs} inputs in {seconds:.0f} s")
     print(f"accepted {accepted}, rejected with SymtokError {rejected}, contract failures {len(failures)}")
@@ -73,7 +74,8 @@ def main() -> None:
         f"per input: median {1e3 * statistics.median(times):.2f} ms, p99 {1e3 * times[int(0.99 * len(times))]:.1f} ms, "
         f"slowest {times[-1]:.2f} s"
     )
-    print(f"failures written to {args.failures}")
+    if failures:
+        print(f"failures written to {args.failures}")
     raise SystemExit(1 if failures else 0)
 
 

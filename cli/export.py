@@ -19,7 +19,7 @@ def export_onnx_command(
         typer.Option("--model", help="Model directory: amplitude regressor, squared-amplitude model or jet tagger"),
     ],
     output: Annotated[
-        Path,
+        str,  # not Path: a trailing "/" (a directory to create) must survive
         typer.Option(
             "--output",
             "-o",

@@ -117,6 +117,11 @@ def test_export_command_and_predict_backend_onnx(tmp_path):
     torch_result = json.loads(runner.invoke(app, args).stdout)
     onnx_result = json.loads(runner.invoke(app, [*args, "--backend", "onnx"]).stdout)
     assert onnx_result["prediction"] == pytest.approx(torch_result["prediction"], rel=1e-3)
+    # "-o NEWDIR/" (the trailing slash says directory) creates it and writes model.onnx there
+    fresh = tmp_path / "deploy" / "new"
+    exported = runner.invoke(app, ["export", "onnx", "--model", str(directory), "-o", f"{fresh}/"])
+    assert exported.exit_code == 0, exported.output
+    assert {"model.onnx", "preprocess.json"} <= {p.name for p in fresh.iterdir()}
 
 
 def test_the_shipped_models_onnx_graphs_match_their_weights():
