@@ -20,6 +20,10 @@ app = typer.Typer(
 Data = Annotated[Path, typer.Argument(help="Parquet from `symtok jets generate`")]
 Pid = Annotated[bool, typer.Option("--pid", help="add particle-type one-hots and charge")]
 MaxConstituents = Annotated[int, typer.Option("--max-constituents", min=1, help="hardest constituents kept per jet")]
+PoolingOption = Annotated[
+    Literal["mean", "class"],
+    typer.Option("--pooling", help="the tagger's pooling: mean over constituents, or class attention (CaiT / ParT)"),
+]
 
 
 def _summary(m) -> str:  # m: jets.metrics.TaggingMetrics
@@ -115,6 +119,7 @@ def jets_finetune(
         typer.Option(help="jet JEPA checkpoint (`symtok jets pretrain`); the tagger takes its configuration"),
     ] = None,
     seed: Annotated[int, typer.Option()] = 0,
+    pooling: PoolingOption = "mean",
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
     compile_: CompileOption = False,
@@ -134,6 +139,7 @@ def jets_finetune(
             max_constituents=max_constituents,
             pretrained=pretrained,
             seed=seed,
+            pooling=pooling,
         )
     say(f"test: {_summary(result.metrics)} -> {output}")
 
@@ -200,6 +206,7 @@ def jets_report(
         ),
     ] = None,
     tokens: Annotated[str, typer.Option(help="with --label-counts: constituents,subjets")] = "constituents,subjets",
+    pooling: PoolingOption = "mean",
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
     compile_: CompileOption = False,
@@ -225,6 +232,7 @@ def jets_report(
             max_steps=max(steps, CurveConfig().min_steps),  # steps grow with the labels up to --steps
             use_pid=pid,
             max_constituents=max_constituents,
+            pooling=pooling,
         )
         with on_device(device, precision, compile_):
             curve = run_curve(read_jets(data), output, config, progress=True)
@@ -236,7 +244,9 @@ def jets_report(
         report = run_report(
             jets,
             output,
-            config=TaggerConfig(features=FeatureConfig(max_constituents=max_constituents, use_pid=pid)),
+            config=TaggerConfig(
+                features=FeatureConfig(max_constituents=max_constituents, use_pid=pid), pooling=pooling
+            ),
             seeds=seeds,
             steps=steps,
             pretrain_steps=pretrain_steps,

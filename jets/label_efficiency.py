@@ -52,6 +52,7 @@ class CurveConfig(Config):
     use_pid: bool = False
     dim: int = 64
     depth: int = 2
+    pooling: Literal["mean", "class"] = "mean"  # the taggers' pooling (the linear probes use the mean)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -73,7 +74,7 @@ class CurveConfig(Config):
             tokens=tokens,  # type: ignore[arg-type]
             max_subjets=self.max_subjets if tokens == "subjets" else FeatureConfig().max_subjets,
         )
-        return TaggerConfig(features=features, dim=self.dim, depth=self.depth)
+        return TaggerConfig(features=features, dim=self.dim, depth=self.depth, pooling=self.pooling)
 
 
 def _labelled(train: list[Any], count: int, seed: int) -> list[Any]:

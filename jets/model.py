@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from torch import Tensor, nn
 
 from jets.features import FeatureConfig
-from symtok.config import Config
+from symtok.config import Config, ConfigError
 from symtok.nn.checkpoint import load_model, register_model, save_checkpoint
 from symtok.nn.encoder import Attention, Encoder, EncoderConfig
+from symtok.nn.pooling import POOLING, ClassAttentionPool
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,12 @@ class TaggerConfig(Config):
     heads: int = 4
     attention: Attention = "fast"
     nb_features: int = 32
+    pooling: Literal["mean", "class"] = "mean"  # mean over constituents, or class attention (CaiT / ParT)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.pooling not in POOLING:
+            raise ConfigError(f"pooling must be one of {', '.join(POOLING)}; got {self.pooling!r}")
 
     def encoder(self) -> EncoderConfig:
         return EncoderConfig(
@@ -46,11 +53,14 @@ class JetTagger(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = Encoder(config.encoder())
+        self.pool = ClassAttentionPool(config.dim, config.heads) if config.pooling == "class" else None
         self.head = nn.Sequential(nn.Linear(config.dim, config.dim), nn.GELU(), nn.Linear(config.dim, 1))
 
     def forward(self, features: Tensor, padding: Tensor) -> Tensor:
         """features (B, N, F), padding (B, N) True = padding -> (B,) logits."""
-        return self.head(self.encoder(features, padding).pooled).squeeze(-1)
+        out = self.encoder(features, padding)
+        pooled = out.pooled if self.pool is None else self.pool(out.states, padding)
+        return self.head(pooled).squeeze(-1)
 
 
 class DeepSets(nn.Module):

@@ -4,7 +4,7 @@ a JEPA checkpoint) on a labelled fraction of the jets."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -157,13 +157,14 @@ def finetune_tagger(
     max_constituents: int = 128,
     pretrained: str | Path | None = None,
     seed: int = 0,
+    pooling: str = "mean",
 ) -> FinetuneResult:
     """Train the Encoder tagger on a seeded fraction of the 75% training split (from a jet JEPA
     checkpoint when given: the tagger then takes its configuration) and test it on the rest."""
     train, test = split(jets, 0.25, 0)
     train = sample_labelled(train, label_fraction, seed)
     if pretrained is not None:
-        config = pretrained_config(pretrained)
+        config = replace(pretrained_config(pretrained), pooling=pooling)  # the pooling is the tagger's own
         if attention not in (None, config.attention) or (pid and not config.features.use_pid):
             raise SymtokError(
                 f"{pretrained} was pretrained with attention={config.attention}, pid={config.features.use_pid}: "
@@ -171,7 +172,9 @@ def finetune_tagger(
             )
     else:
         config = TaggerConfig(
-            features=FeatureConfig(max_constituents=max_constituents, use_pid=pid), attention=attention or "fast"
+            features=FeatureConfig(max_constituents=max_constituents, use_pid=pid),
+            attention=attention or "fast",
+            pooling=pooling,
         )
     torch.manual_seed(seed)  # the initial weights too: the same command gives the same tagger
     model = JetTagger(config)

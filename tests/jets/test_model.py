@@ -24,10 +24,11 @@ def jets(tmp_path_factory):
     return rows[:220], rows[220:]
 
 
-def test_encoder_tagger_learns_top_vs_qcd(jets, tmp_path):
+@pytest.mark.parametrize("pooling", ["mean", "class"])
+def test_encoder_tagger_learns_top_vs_qcd(jets, tmp_path, pooling):
     train, test = jets
     torch.manual_seed(0)
-    config = TaggerConfig(dim=32, depth=1, heads=2)
+    config = TaggerConfig(dim=32, depth=1, heads=2, pooling=pooling)
     tagger = train_classifier(
         JetTagger(config),
         train,

@@ -17,10 +17,11 @@ from symtok.nn.checkpoint import CheckpointError
 from symtok.onnx_runtime import OnnxModel
 
 
-@pytest.mark.parametrize("attention", ["fast", "softmax"])
-def test_onnx_matches_pytorch(tmp_path, attention):
+@pytest.mark.parametrize(("attention", "pooling"), [("fast", "mean"), ("softmax", "mean"), ("fast", "class")])
+def test_onnx_matches_pytorch(tmp_path, attention, pooling):
     torch.manual_seed(0)
-    save_tagger(JetTagger(TaggerConfig(dim=32, depth=2, heads=4, attention=attention)), tmp_path / "t")
+    config = TaggerConfig(dim=32, depth=2, heads=4, attention=attention, pooling=pooling)
+    save_tagger(JetTagger(config), tmp_path / "t")
     session = OnnxModel(export_tagger(tmp_path / "t", tmp_path / "t" / "model.onnx"))
     wrapper = ExportedTagger(load_tagger(tmp_path / "t")).eval()
     rng = np.random.default_rng(2)
@@ -61,9 +62,12 @@ def test_finetune_evaluate_export_commands(tmp_path):
         str(tmp_path / "jepa" / "checkpoint"),
         "--label-fraction",
         "0.5",
+        "--pooling",
+        "class",
     )
     assert ft.exit_code == 0, ft.output
     assert "AUC" in ft.stdout
+    assert load_tagger(tmp_path / "tagger").config.pooling == "class"  # the JEPA encoder under a class-attention pool
     exported = runner.invoke(
         app, ["export", "onnx", "--model", str(tmp_path / "tagger"), "-o", str(tmp_path / "tagger" / "model.onnx")]
     )
