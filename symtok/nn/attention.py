@@ -196,14 +196,6 @@ class SoftmaxAttention(nn.Module):
         self.causal = causal
         self.dropout = dropout
 
-    @torch.compiler.disable  # data-dependent bookkeeping: run eagerly, outside any compiled graph
-    def _count_call(self) -> None:
-        """Count a training call; redraw the features every ``feature_redraw_interval`` calls."""
-        calls = int(self.calls)
-        if calls and calls % self.feature_redraw_interval == 0:
-            self.redraw_features()
-        self.calls += 1
-
     def forward(self, q: Tensor, k: Tensor, v: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """q, k, v: (B, H, N, D); key_padding_mask: bool (B, N), True = padding. Returns (B, H, N, D)."""
         mask = None
