@@ -123,9 +123,9 @@ class AmplitudeBuilder:
 
     # ---------------------------------------------------------------------------- diagrams
     def amplitude(self, diagram: Diagram | TreeDiagram, tag: str) -> Expr:
-        """Sum over the colour terms (one, or three for the contact diagram) of the diagram."""
+        """Sum over the colour terms (one, or three per four-gluon vertex) of the diagram."""
         if isinstance(diagram, TreeDiagram):
-            terms = [tree_terms(self.process, diagram, self.theory, self.masses, tag)]
+            terms = tree_terms(self.process, diagram, self.theory, self.masses, tag)
         else:
             terms = symbolic_terms(self.process, diagram, self.theory, self.masses, tag)
         out = S.Zero

@@ -170,6 +170,16 @@ class TreeEvaluator:
     def _node(self, node: Node) -> _Current:
         if node.is_leaf:
             return self.leaves[node.leg]
+        if len(node.children) == 3:  # a four-gluon vertex
+            a, b, c = (self._node(child) for child in node.children)
+            current = self._four_gluon(a, b, c)
+            return _Current(
+                "vector",
+                self._boson_line(current, node.legs),
+                a.legs + b.legs + c.legs,
+                pairs=a.pairs + b.pairs + c.pairs,
+                boson="g",
+            )
         a, b = (self._node(child) for child in node.children)
         pairs = a.pairs + b.pairs
         q = self._flow(node.legs)
@@ -200,28 +210,46 @@ class TreeEvaluator:
         _, f = colour_matrices()
         vertex = three_gluon_vertex(self._flow(la), self._flow(lb), kc)
         al, bl = _axes(a), _axes(b)
-        lorentz = _einsum(f"mnr,b{al}am,b{bl}cn->b{al}{bl}acr", vertex, _lower(a.value), _lower(b.value))
-        return self.c.g * _einsum(f"ace,b{al}{bl}acr->b{al}{bl}er", f, lorentz)
+        # pairwise, so no intermediate holds both lines' colours beside e: (f J_a) (V J_b)
+        fa = _einsum(f"ace,b{al}am->b{al}cem", f, _lower(a.value))
+        vb = _einsum(f"mnr,b{bl}cn->b{bl}cmr", vertex, _lower(b.value))
+        return self.c.g * _einsum(f"b{al}cem,b{bl}cmr->b{al}{bl}er", fa, vb)
+
+    def _four_gluon(self, a: _Current, b: _Current, c: _Current) -> np.ndarray:
+        """-i g^2 [f^{abx} f^{cex} (g^{ac'} g^{be'} - ...) + two more] J_a J_b J_c (Peskin & Schroeder's
+        four-gluon vertex, lines (a, mu), (b, nu), (c, rho), (e, sigma)): the current on the fourth line."""
+        _, f = colour_matrices()
+        al, bl, cl = _axes(a), _axes(b), _axes(c)
+        out = f"b{al}{bl}{cl}er"
+        ja, jb, jc = a.value, b.value, c.value
+        la, lb = _lower(ja), _lower(jb)
+        ac_b = (f"b{al}am,b{cl}dm,b{bl}cr", la, jc, jb)  # (J_a.J_c) J_b^sigma
+        bc_a = (f"b{bl}cm,b{cl}dm,b{al}ar", lb, jc, ja)  # (J_b.J_c) J_a^sigma
+        ab_c = (f"b{al}am,b{bl}cm,b{cl}dr", la, jb, jc)  # (J_a.J_b) J_c^sigma
+        total = 0
+        for colour, plus, minus in (("acx,dex", ac_b, bc_a), ("adx,cex", ab_c, bc_a), ("aex,cdx", ab_c, ac_b)):
+            for sign, (spec, *ops) in ((1, plus), (-1, minus)):
+                total = total + sign * _einsum(f"{colour},{spec}->{out}", f, f, *ops)
+        return -1j * self.c.g**2 * total
 
     def amplitude(self, tree: TreeDiagram) -> np.ndarray:
         """The diagram's amplitude: axes (B, the colour of each coloured leg in leg order)."""
-        a, b = (self._node(child) for child in tree.root)
         last = self.leaves[-1]
+        order = "".join(_LEG_LETTERS[x] for x in range(len(self.dims)) if self.dims[x] > 1)
+        if len(tree.root) == 3:  # the last leg meets three gluon lines at a four-gluon vertex
+            a, b, c = (self._node(child) for child in tree.root)
+            current = self._four_gluon(a, b, c)
+            value = _einsum(f"b{_axes(a, b, c)}er,b{_axes(last)}er->b{order}", current, _lower(last.value))
+            # the three lines are gluons, but a subtree may hold fermion lines: keep their sign
+            pairs = sorted(a.pairs + b.pairs + c.pairs)
+            return _pairing_sign(pairs) * value
+        a, b = (self._node(child) for child in tree.root)
         pairs = a.pairs + b.pairs
         currents = [a, b, last]
-        order = "".join(_LEG_LETTERS[x] for x in range(len(self.dims)) if self.dims[x] > 1)
         if all(x.kind == "vector" for x in currents):
-            _, f = colour_matrices()
-            vertex = three_gluon_vertex(self._flow(tree.root[0].legs), self._flow(tree.root[1].legs), self.k[-1])
-            al, bl, ll = _axes(a), _axes(b), _axes(last)
-            lorentz = _einsum(
-                f"mnr,b{al}am,b{bl}cn,b{ll}er->b{al}{bl}{ll}ace",
-                vertex,
-                _lower(a.value),
-                _lower(b.value),
-                _lower(last.value),
-            )
-            value = self.c.g * _einsum(f"ace,b{al}{bl}{ll}ace->b{order}", f, lorentz)
+            # the current of the first two lines, then the last leg: never a tensor of all three colours
+            current = self._three_gluon(a, b, tree.root[0].legs, tree.root[1].legs, self.k[-1])
+            value = _einsum(f"b{_axes(a, b)}er,b{_axes(last)}er->b{order}", current, _lower(last.value))
         else:
             vec = next(x for x in currents if x.kind == "vector")
             row = next(x for x in currents if x.kind == "row")
@@ -231,14 +259,7 @@ class TreeEvaluator:
             spin = _einsum(f"b{rl}ix,mxy,b{cl}jy->b{rl}{cl}ijm", row.value, GAMMA, col.value)
             value = coupling * _einsum(f"b{rl}{cl}ijm,aij,b{vl}am->b{order}", spin, colour, _lower(vec.value))
             pairs = [*pairs, (row.end, col.end)]
-        pairs.sort()
-        cols = [c for _, c in pairs]
-        sign = 1
-        for i in range(len(cols)):
-            for j in range(i + 1, len(cols)):
-                if cols[i] > cols[j]:
-                    sign = -sign
-        return sign * value
+        return _pairing_sign(sorted(pairs)) * value
 
     def me2(self, trees: list[TreeDiagram]) -> tuple[list[float], float]:
         """(per-diagram |M_d|^2, total |M|^2), summed over helicities and colours, initial-state averaged."""
@@ -252,6 +273,17 @@ class TreeEvaluator:
 
         per = [summed(a) / average for a in amps]
         return per, summed(sum(amps)) / average
+
+
+def _pairing_sign(pairs: list[tuple[int, int]]) -> int:
+    """Sign of the fermion pairing: the parity of the col legs taken in row order."""
+    cols = [c for _, c in pairs]
+    sign = 1
+    for i in range(len(cols)):
+        for j in range(i + 1, len(cols)):
+            if cols[i] > cols[j]:
+                sign = -sign
+    return sign
 
 
 def me2_trees_at(

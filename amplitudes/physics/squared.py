@@ -136,6 +136,28 @@ def _metric_product(pairs: list[tuple[str, str]]) -> tuple:
     return tuple(sorted(("G", *sorted(p)) for p in pairs))
 
 
+def four_gluon_terms(names: list[str], labels: list[str], dummy: str) -> list[tuple[Poly, tuple[F, F]]]:
+    """The three colour terms of the four-gluon vertex (Peskin & Schroeder; the factor -i g^2 apart)
+    for lines with Lorentz indices ``names`` and colour labels ``labels`` (a, b, c, d):
+    f^{abe} f^{cde} (g^{ac} g^{bd} - g^{ad} g^{bc}), f^{ace} f^{bde} (g^{ab} g^{cd} - g^{ad} g^{bc}),
+    f^{ade} f^{bce} (g^{ab} g^{cd} - g^{ac} g^{bd}); ``dummy`` is the summed colour e."""
+    m, n, r, s = names
+    a, b, c, d = labels
+    ab_cd, ac_bd, ad_bc = (
+        _metric_product([(m, n), (r, s)]),
+        _metric_product([(m, r), (n, s)]),
+        _metric_product([(m, s), (n, r)]),
+    )
+    out: list[tuple[Poly, tuple[F, F]]] = []
+    for plus, minus, colour in (
+        (ac_bd, ad_bc, (F(a, b, dummy), F(c, d, dummy))),
+        (ab_cd, ad_bc, (F(a, c, dummy), F(b, d, dummy))),
+        (ab_cd, ac_bd, (F(a, d, dummy), F(b, c, dummy))),
+    ):
+        out.append(({plus: S.One, minus: -S.One}, colour))
+    return out
+
+
 def symbolic_terms(
     process: Process, diagram: Diagram, theory: str, masses: dict[int, Expr], tag: str
 ) -> list[SymbolicDiagram]:
@@ -233,11 +255,15 @@ def _permutation_sign(values: list[int]) -> int:
     return sign
 
 
-def tree_terms(process: Process, tree: TreeDiagram, theory: str, masses: dict[int, Expr], tag: str) -> SymbolicDiagram:
-    """The Dirac-line and tensor form of one n-leg tree diagram (amplitudes.physics.trees).
+def tree_terms(
+    process: Process, tree: TreeDiagram, theory: str, masses: dict[int, Expr], tag: str
+) -> list[SymbolicDiagram]:
+    """The Dirac-line and tensor form of one n-leg tree diagram (amplitudes.physics.trees): one
+    term, or one per colour structure of each four-gluon vertex (three per vertex).
 
     Same Feynman rules as :func:`symbolic_terms`: -i e Q gamma^mu and i g T^a gamma^mu at fermion
-    vertices, g f^abc V^{mu nu rho} at three-gluon vertices (momenta incoming), -i g_mn / q^2 for
+    vertices, g f^abc V^{mu nu rho} at three-gluon vertices (momenta incoming), -i g^2 [f f (g g - g g)
+    + two more] at four-gluon vertices (:func:`four_gluon_terms`), -i g_mn / q^2 for
     photons and gluons (Feynman gauge: both ends share one index name), i (qslash + m) / (q^2 - m^2)
     for fermions. Fermion lines are read from their row end (ubar, vbar) to their col end (u, v);
     the sign of the pairing is the parity of the col legs taken in row order. Propagator momenta
@@ -291,13 +317,19 @@ def tree_terms(process: Process, tree: TreeDiagram, theory: str, masses: dict[in
 
     colour: list[T | F | Delta] = []
     tensors: list[Poly] = []
-    for vertex, lines in at.items():
+    contacts: list[list[tuple[Poly, tuple[F, F]]]] = []  # per four-gluon vertex: its three colour terms
+    for v, (vertex, lines) in enumerate(at.items()):
         if all(field_of[x] == "g" for x in lines):
-            ks = [into(x, vertex) for x in lines]
+            labels = [f"c{x[0] + 1}" if external(x) else index[x] for x in lines]
             names = [index[x] for x in lines]
+            if len(lines) == 4:
+                coefficient *= -I * g**2
+                contacts.append(four_gluon_terms(names, labels, f"w{tag}.{v}"))
+                continue
+            ks = [into(x, vertex) for x in lines]
             tensors.append(three_gluon_tensor(*ks, *names))
             coefficient *= g
-            colour.append(F(*(f"c{x[0] + 1}" if external(x) else index[x] for x in lines)))
+            colour.append(F(*labels))
 
     chains: list[Line] = []
     for row in sorted(m for m, r in roles.items() if r == "row"):
@@ -332,7 +364,17 @@ def tree_terms(process: Process, tree: TreeDiagram, theory: str, masses: dict[in
             if not gluons:
                 colour.append(Delta(f"c{row}", f"c{col}"))
     sign = _permutation_sign([line.col for line in chains])
-    return SymbolicDiagram(tree, sign * coefficient, chains, denominators, tensors, tuple(colour))  # type: ignore[arg-type]
+    return [
+        SymbolicDiagram(
+            tree,  # type: ignore[arg-type]
+            sign * coefficient,
+            chains,
+            denominators,
+            tensors + [t for t, _ in choice],
+            tuple(colour) + tuple(f for _, pair in choice for f in pair),
+        )
+        for choice in itertools.product(*contacts)
+    ]
 
 
 # ---------------------------------------------------------------------------------- traces
@@ -643,7 +685,7 @@ def diagram_terms_of(
         terms = (
             symbolic_terms(process, d, theory, masses, str(n))
             if isinstance(d, Diagram)
-            else [tree_terms(process, d, theory, masses, str(n))]
+            else tree_terms(process, d, theory, masses, str(n))
         )
         sym.extend(terms)
         owner.extend([n] * len(terms))
@@ -715,7 +757,7 @@ def squared_amplitude(
     ``gluons="physical"`` sums external gluons over their two physical polarisations (gauge
     invariant totals, the textbook results); ``"feynman"`` uses -g_{mu nu} as MARTY does for its
     per-diagram rows (docs/physics.md). ``enumeration="trees"`` builds a 2→2 process from the n-leg
-    tree enumerator too (a cross-check of it; no four-gluon contact)."""
+    tree enumerator too (a cross-check of it)."""
     process, diags, sym, owner, masses, average = _prepared(process, theory, massless, gluons, enumeration)
     terms: dict[tuple[int, int], Expr] = {}
     for a, b in itertools.combinations_with_replacement(range(len(sym)), 2):

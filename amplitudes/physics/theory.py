@@ -27,16 +27,13 @@ def theory_particles(theory: str) -> list[str]:
 def enumerate_processes(theory: str, n_out: int = 2) -> list[Process]:
     """Every 2 → ``n_out`` process of ``theory`` (2 or 3) with at least one tree-level diagram
     (unordered particles on each side). The mixed QED×QCD processes are those whose diagrams use
-    both photon and gluon vertices (u u~ > a g, u g > u a, e+ e- > u u~ g, ...). At 2→3, processes
-    with three or more gluons (which need the four-gluon vertex) are left out."""
+    both photon and gluon vertices (u u~ > a g, u g > u a, e+ e- > u u~ g, ...)."""
     if n_out not in (2, 3):
         raise SymtokError(f"processes are 2 -> 2 or 2 -> 3; got 2 -> {n_out}")
     names = theory_particles(theory)
     out = []
     for left in itertools.combinations_with_replacement(names, 2):
         for right in itertools.combinations_with_replacement(names, n_out):
-            if sum(x == "g" for x in (*left, *right)) >= 3 and n_out > 2:
-                continue
             process = Process(tuple(map(particle, left)), tuple(map(particle, right)))  # type: ignore[arg-type]
             if not process.conserves() or not process_diagrams(process, theory):
                 continue

@@ -8,8 +8,8 @@ parent as one line. A subtree over legs S presents the field Z to its parent whe
 {Z_a, Z_b, anti(Z)} is a vertex of the theory (all fields outgoing). Each tree is found once: the
 root split and every inner split are unordered (the subtree holding the smallest leg comes first).
 
-Only cubic vertices are enumerated (f f̄ γ, q q̄ g, g g g): a 2→3 process with three or more
-external gluons also has four-gluon-vertex diagrams and is refused (:func:`tree_diagrams`).
+The vertices are the theory's cubic ones (f f̄ γ, q q̄ g, g g g) and, in QCD, the four-gluon vertex:
+a subtree (or the root) may also join three subtrees that each present a gluon.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from functools import cache
 from amplitudes.physics.diagrams import Diagram, _is_vertex, diagrams, outgoing_fields, vertices
 from amplitudes.physics.particles import PARTICLES
 from amplitudes.physics.process import Process
-from symtok.errors import SymtokError
 
 
 @dataclass(frozen=True)
 class Node:
-    """A subtree: one external leg (no children) or a vertex joining two subtrees. ``legs`` are the
+    """A subtree: one external leg (no children) or a vertex joining two subtrees (three at a
+    four-gluon vertex). ``legs`` are the
     0-based external legs below it; ``field`` is the all-outgoing field it presents to its parent
     (the leg's own field for a leaf; the propagating field's antiparticle for an inner line)."""
 
@@ -61,10 +61,10 @@ class Node:
 
 @dataclass(frozen=True)
 class TreeDiagram:
-    """One tree: the subtrees that meet the last leg at the root vertex."""
+    """One tree: the subtrees (two, or three at a four-gluon vertex) that meet the last leg at the root."""
 
     n_legs: int
-    root: tuple[Node, Node]
+    root: tuple[Node, ...]
 
     def propagators(self) -> list[Node]:
         """Every inner line, in a fixed order (depth first, left to right)."""
@@ -90,16 +90,24 @@ def _splits(legs: tuple[int, ...]) -> list[tuple[tuple[int, ...], tuple[int, ...
     return out
 
 
-def tree_diagrams(process: Process, theory: str) -> list[TreeDiagram]:
-    """Every tree-level diagram of ``process`` in ``theory`` built from cubic vertices.
+def _splits3(legs: tuple[int, ...]) -> list[tuple[tuple[int, ...], ...]]:
+    """Unordered splits of ``legs`` into three non-empty parts, each part's smallest leg ordering them."""
+    out = []
+    for a, rest in _splits(legs):
+        if len(rest) >= 2:
+            out.extend((a, b, c) for b, c in _splits(rest))
+    return out
 
-    A process with three or more external gluons needs the four-gluon vertex beyond 2→2 and is
-    refused with a SymtokError rather than given an incomplete (gauge-dependent) diagram set."""
-    if sum(p.name == "g" for p in process.legs) >= 3 and process.n_legs > 4:
-        raise SymtokError(
-            f"{process} has three or more gluons: its four-gluon-vertex diagrams are not generated beyond 2 -> 2"
-        )
+
+def tree_diagrams(process: Process, theory: str) -> list[TreeDiagram]:
+    """Every tree-level diagram of ``process`` in ``theory``: cubic vertices and, in QCD, the
+    four-gluon vertex (so gauge-invariant sets for any number of gluons)."""
     return list(_trees(tuple(outgoing_fields(process)), theory))
+
+
+def _quartic(theory: str) -> bool:
+    """Whether the theory has the four-gluon vertex (it has the three-gluon one)."""
+    return _is_vertex(["g", "g", "g"], theory)
 
 
 @cache
@@ -117,13 +125,25 @@ def _trees(fields: tuple[str, ...], theory: str) -> tuple[TreeDiagram, ...]:
                 for z in internal:
                     if _is_vertex([a.field, b.field, PARTICLES[z].antiparticle], theory):
                         out.append(Node(legs, z, (a, b)))
+        if quartic:
+            for parts in _splits3(legs):
+                for trio in itertools.product(*(subtrees(x) for x in parts)):
+                    if all(t.field == "g" for t in trio):
+                        out.append(Node(legs, "g", trio))
         return tuple(out)
 
+    quartic = _quartic(theory)
     found = []
-    for a_legs, b_legs in _splits(tuple(range(n - 1))):
+    rest = tuple(range(n - 1))
+    for a_legs, b_legs in _splits(rest):
         for a, b in itertools.product(subtrees(a_legs), subtrees(b_legs)):
             if _is_vertex([a.field, b.field, fields[-1]], theory):
                 found.append(TreeDiagram(n, (a, b)))
+    if quartic and fields[-1] == "g":
+        for parts in _splits3(rest):
+            for trio in itertools.product(*(subtrees(x) for x in parts)):
+                if all(t.field == "g" for t in trio):
+                    found.append(TreeDiagram(n, trio))
     return tuple(found)
 
 

@@ -119,6 +119,8 @@ def test_amplitudes_commands_at_2to3(tmp_path):
     assert any(r["process"] == "e- e+ > u u~ g" and len(r["diagrams"]) == 2 for r in listed)
     shown = run("amplitudes", "show", "e+ e- > mu+ mu- a")
     assert shown.exit_code == 0 and shown.stdout.count("diagram ") == 4
+    gluons = run("amplitudes", "show", "u u~ > g g g")  # 16 diagrams, one through the four-gluon vertex
+    assert gluons.exit_code == 0 and gluons.stdout.count("diagram ") == 16 and "[(1 2)→g 3 4 5]" in gluons.stdout
     result = json.loads(run("amplitudes", "me2", "e+ e- > mu+ mu- a", "--sqrt-s", "20", "--seed", "3", "--json").stdout)
     assert len(result["momenta"]) == 5 and result["rel_difference"] < 1e-9 and result["me2"] > 0
     again = json.loads(run("amplitudes", "me2", "e+ e- > mu+ mu- a", "--sqrt-s", "20", "--seed", "3", "--json").stdout)
@@ -127,7 +129,6 @@ def test_amplitudes_commands_at_2to3(tmp_path):
         ("amplitudes", "me2", "e+ e- > mu+ mu- a", "--sqrt-s", "20", "--cos-theta", "0.1"),
         ("amplitudes", "me2", "e+ e- > mu+ mu-", "--sqrt-s", "20"),
         ("amplitudes", "me2", "e+ e- > mu+ mu- a*", "--sqrt-s", "20"),
-        ("amplitudes", "show", "u u~ > g g g"),
         ("amplitudes", "generate", "-o", str(tmp_path / "x.txt"), "--legs", "2to4"),
         ("amplitudes", "corpus", "-o", str(tmp_path / "c"), "--legs", "3to3"),
         ("amplitudes", "corpus", "-o", str(tmp_path / "d"), "--offshell-max", "1"),

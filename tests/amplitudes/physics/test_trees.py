@@ -3,6 +3,7 @@ evaluator, Ward identities, the textbook e+ e- -> q q~ g, RAMBO and the public `
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -60,15 +61,16 @@ def test_parse_print_and_identical_particle_factor():
     for bad in ("e+ e- > mu+ mu- a a", "e+ > mu+ mu-", "e+ e- > mu+ mu- a*5"):
         with pytest.raises(SymtokError):
             Process.parse(bad)
-    with pytest.raises(SymtokError, match="four-gluon"):
-        tree_diagrams(Process.parse("u u~ > g g g"), "qcd")
 
 
 def test_tree_enumeration_reproduces_the_2to2_channel_table():
+    """Every 2→2 exchange, and the four-gluon contact of g g > g g (a root joining three leaves)."""
     for theory in ("qed", "qcd", "mixed"):
         for p in enumerate_processes(theory):
-            table = [d for d in diagrams(p, theory) if d.propagator is not None]
-            assert len(tree_diagrams(p, theory)) == len(table), (theory, str(p))
+            trees = tree_diagrams(p, theory)
+            assert len(trees) == len(diagrams(p, theory)), (theory, str(p))
+            contacts = [t for t in trees if len(t.root) == 3]
+            assert len(contacts) == (1 if all(x.name == "g" for x in p.legs) else 0), (theory, str(p))
 
 
 @pytest.mark.parametrize(
@@ -82,8 +84,9 @@ def test_tree_builder_equals_the_2to2_table_symbolically():
     """The n-leg builder gives the 2→2 table's |M|^2 (per diagram and total) at random points."""
     rng = random.Random(0)
     for theory in ("qed", "qcd", "mixed"):
-        chosen = [p for p in enumerate_processes(theory) if not all(x.name == "g" for x in p.legs)]
-        for p in rng.sample(chosen, 4):
+        chosen = enumerate_processes(theory)
+        gluons_only = [p for p in chosen if all(x.name == "g" for x in p.legs)]
+        for p in rng.sample(chosen, 4) + gluons_only:
             masses = process_masses(p)
             values = point_values(p, invariants(momenta(tuple(masses), 3 * sum(masses) + 10, 0.3)))
             for gluons in ("feynman", "physical"):
@@ -98,8 +101,9 @@ def test_tree_builder_equals_the_2to2_table_symbolically():
 def test_tree_numeric_equals_the_2to2_numeric_evaluator():
     rng = random.Random(1)
     for theory in ("qed", "qcd", "mixed"):
-        chosen = [p for p in enumerate_processes(theory) if not all(x.name == "g" for x in p.legs)]
-        for p in rng.sample(chosen, 6):
+        chosen = enumerate_processes(theory)
+        gluons_only = [p for p in chosen if all(x.name == "g" for x in p.legs)]
+        for p in rng.sample(chosen, 6) + gluons_only:
             masses = process_masses(p)
             point = momenta(tuple(masses), 3 * sum(masses) + 10, -0.4)
             assert me2_trees_at(p, theory, point, masses)[1] == pytest.approx(
@@ -137,6 +141,9 @@ def test_2to3_symbolic_equals_numeric_per_diagram_and_in_total(theory: str, text
         ("qcd", "u u~ > d d~ g"),
         ("qcd", "u g > u d d~"),
         ("qcd", "u d > u d g"),
+        ("qcd", "u u~ > g g g"),
+        ("qcd", "u g > u g g"),
+        ("qcd", "g g > u u~ g"),
     ],
 )
 def test_ward_identities_at_2to3(theory: str, text: str):
@@ -154,6 +161,67 @@ def test_ward_identities_at_2to3(theory: str, text: str):
         scale = max(np.abs(a).max() for a in amps)
         assert scale > 1e-6
         assert np.abs(sum(amps)).max() < 1e-10 * scale, (text, leg + 1)
+
+
+def _has_quartic(tree) -> bool:
+    return len(tree.root) == 3 or any(len(n.children) == 3 for n in tree.propagators())
+
+
+def test_four_gluon_vertex_at_2to3():
+    """u u~ > g g g: 16 diagrams, one through the four-gluon vertex; without it the Ward identity of
+    every gluon fails, with it the sum vanishes; its symbolic |M_d|^2 (and two others') equals the
+    numeric one; the public me2_at evaluates the process."""
+    p = Process.parse("u u~ > g g g")
+    trees = tree_diagrams(p, "qcd")
+    assert len(trees) == 16 and [str(t) for t in trees if _has_quartic(t)] == ["[(1 2)→g 3 4 5]"]
+    assert len(tree_diagrams(Process.parse("g g > g g g"), "qcd")) == 25  # 15 cubic + 10 with the contact
+    point, masses = _point(p, np.random.default_rng(11))
+    for leg in (2, 3, 4):
+        ev = TreeEvaluator(p, "qcd", point, masses, ward_leg=leg)
+        amps = [ev.amplitude(t) for t in trees]
+        scale = max(np.abs(a).max() for a in amps)
+        cubic = sum(a for a, t in zip(amps, trees, strict=True) if not _has_quartic(t))
+        assert np.abs(sum(amps)).max() < 1e-10 * scale
+        assert np.abs(cubic).max() > 1e-3 * scale
+    per = diagram_squares(p, "qcd")
+    values = point_values(p, invariants(point))
+    ev = TreeEvaluator(p, "qcd", point, masses, pols="feynman")
+    average = 4 * 9
+    for n in [k for k, t in enumerate(trees) if _has_quartic(t)] + [0, 7]:
+        a = ev.amplitude(trees[n])
+        numeric = float(np.sum(ev.weights * np.sum(np.abs(a.reshape(len(a), -1)) ** 2, axis=1))) / average
+        assert _value(per[n], values) == pytest.approx(numeric, rel=1e-9), str(trees[n])
+    assert me2_at(p, point) == pytest.approx(me2_trees_at(p, "qcd", point, masses)[1], rel=1e-12)
+
+
+def _parke_taylor(k: list[np.ndarray]) -> float:
+    """Colour- and helicity-summed |M|^2 of n = 4 or 5 gluons (g = 1, N = 3, Tr t^a t^b = delta/2) from
+    the Parke-Taylor amplitudes (Mangano & Parke, Phys. Rep. 200 (1991) 301):
+    N^(n-2) (N^2-1) h_n sum_{i<j} s_ij^4 sum_{(n-1)! orderings} 1/(s_12 s_23 ... s_n1), s_ij = 2 k_i.k_j,
+    where h_n counts the MHV configurations and their parity conjugates (the same at n = 4: h_4 = 1;
+    h_5 = 2). At n <= 5 the leading-colour sum is exact."""
+    n = len(k)
+    s = {(i, j): 2 * dot(k[i], k[j]) for i in range(n) for j in range(n) if i != j}
+    mhv = sum(s[i, j] ** 4 for i, j in itertools.combinations(range(n), 2))
+    orderings = sum(
+        1 / math.prod(s[c[i], c[(i + 1) % n]] for i in range(n))
+        for c in ((0, *perm) for perm in itertools.permutations(range(1, n)))
+    )
+    return 3 ** (n - 2) * 8 * (1 if n == 4 else 2) * mhv * orderings
+
+
+@pytest.mark.parametrize("text", ["g g > g g", "g g > g g g"])
+def test_pure_gluon_scattering_matches_parke_taylor(text: str):
+    """The numeric evaluator (three- and four-gluon vertices, physical polarisations, explicit colour)
+    against the Parke-Taylor formula at random points: g g > g g g needs the four-gluon vertex in 10
+    of its 25 diagrams."""
+    p = Process.parse(text)
+    rng = np.random.default_rng(4)
+    for _ in range(2 if p.n_legs == 4 else 1):
+        point = collision_point([0.0] * p.n_legs, 100.0, rng)
+        k = [point[0], point[1], *(-x for x in point[2:])]  # all incoming
+        summed = me2_trees_at(p, "qcd", point, [0.0] * p.n_legs)[1] * 4 * 64  # undo the initial average
+        assert summed == pytest.approx(_parke_taylor(k), rel=1e-9)
 
 
 def _esw_event(x1: float, x2: float, sqrt_s: float, beam: np.ndarray) -> np.ndarray:
