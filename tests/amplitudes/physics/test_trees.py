@@ -194,6 +194,22 @@ def test_four_gluon_vertex_at_2to3():
     assert me2_at(p, point) == pytest.approx(me2_trees_at(p, "qcd", point, masses)[1], rel=1e-12)
 
 
+def test_four_gluon_rows_round_trip_and_pass_check_symba():
+    """Rows of u u~ > g g g: the four-gluon diagram's amplitude carries two f's sharing a summed colour
+    index; every row round-trips through the codec and check-symba finds it again."""
+    p = Process.parse("u u~ > g g g")
+    rows = process_rows(p, "qcd")
+    trees = tree_diagrams(p, "qcd")
+    assert len(rows) == len(trees) == 16
+    contact = rows[next(n for n, t in enumerate(trees) if _has_quartic(t))]
+    assert contact.amplitude.count("f_{") == 6  # three colour terms, two f's each
+    rng = random.Random(2)
+    for n, row in enumerate(rows):
+        assert check_roundtrip(row.amplitude).ok and check_roundtrip(row.squared_amplitude).ok
+        checked = check_row(Row(n, row.amplitude, row.squared_amplitude, row.interaction, row.diagram), "qcd", 2, rng)
+        assert checked.status == "match", checked.reason
+
+
 def _parke_taylor(k: list[np.ndarray]) -> float:
     """Colour- and helicity-summed |M|^2 of n = 4 or 5 gluons (g = 1, N = 3, Tr t^a t^b = delta/2) from
     the Parke-Taylor amplitudes (Mangano & Parke, Phys. Rep. 200 (1991) 301):
