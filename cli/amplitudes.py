@@ -63,7 +63,7 @@ def amplitudes_show(
         say(f"amplitude          {(summary.amplitudes or [])[n]}")
         say(f"|M|^2 (this diagram, as in SYMBA rows) {(summary.squared_per_diagram or [])[n]}")
     out.rule("process |M|^2 (all diagrams, with interference; averaged over initial spins and colours)")
-    say(summary.squared_total or "")
+    say(summary.squared_total or summary.squared_total_note or "")
 
 
 @app.command("me2", **EXPR_COMMAND)
@@ -89,11 +89,12 @@ def amplitudes_me2(
         out.print_json(json.dumps(asdict(result)))
         return
     where = f"cos(theta) = {cos_theta}" if cos_theta is not None else f"RAMBO point (seed {seed})"
-    say(
-        f"{result.process} ({result.theory}) at sqrt(s) = {sqrt_s} GeV, {where}: "
-        f"|M|^2 = {result.me2:.12g} (independent numeric evaluator: {result.me2_numeric:.12g}, "
-        f"relative difference {result.rel_difference:.1e})"
+    check = (
+        f"independent numeric evaluator: {result.me2_numeric:.12g}, relative difference {result.rel_difference:.1e}"
+        if result.rel_difference is not None
+        else "numeric evaluator only: the symbolic total is not computed for this process"
     )
+    say(f"{result.process} ({result.theory}) at sqrt(s) = {sqrt_s} GeV, {where}: |M|^2 = {result.me2:.12g} ({check})")
 
 
 @app.command("generate")

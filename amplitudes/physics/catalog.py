@@ -26,6 +26,7 @@ class ProcessSummary:
     amplitudes: list[str] | None = None
     squared_per_diagram: list[str] | None = None
     squared_total: str | None = None
+    squared_total_note: str | None = None  # why the total is not shown (too costly to compute)
 
 
 def list_processes(theory: str, n_out: int = 2) -> list[ProcessSummary]:
@@ -48,12 +49,16 @@ def show_process(text: str, theory: str = "auto") -> ProcessSummary:
     # particles; the total is the physical |M|^2 (docs/physics.md)
     per_diagram = symbolic_per_diagram(str(process), theory)
     symmetry = Rational(*symba_symmetry_factor(process).as_integer_ratio())
-    total = symbolic(str(process), theory, False).total
+    try:
+        total, note = to_string(symbolic(str(process), theory, False).total), None
+    except SymtokError as err:  # g g > g g g: the per-diagram rows are shown, the total is not
+        total, note = None, str(err)
     return ProcessSummary(
         str(process),
         theory,
         [str(d) for d in found],
         amps,
         [to_string(symmetry * x) for x in per_diagram],
-        to_string(total),
+        total,
+        note,
     )

@@ -15,7 +15,14 @@ from amplitudes.physics.numeric_trees import me2_trees_at
 from amplitudes.physics.particles import marty_field
 from amplitudes.physics.phase_space import collision_point, dot, invariants, momenta
 from amplitudes.physics.process import Process, process_masses
-from amplitudes.physics.squared import GluonSum, SquaredAmplitude, diagram_squares, leg_masses, squared_amplitude
+from amplitudes.physics.squared import (
+    GluonSum,
+    SquaredAmplitude,
+    check_total_cost,
+    diagram_squares,
+    leg_masses,
+    squared_amplitude,
+)
 from amplitudes.physics.theory import infer_theory
 from symtok.errors import SymtokError
 from symtok.symbols import symbol_for
@@ -101,7 +108,7 @@ class Me2Result:
     massless: bool
     me2: float
     me2_numeric: float
-    rel_difference: float
+    rel_difference: float | None  # None where the symbolic total is not computed (g g > g g g)
     invariants: dict[str, float]
     momenta: list[list[float]]
 
@@ -138,13 +145,23 @@ def evaluate_me2(
             raise SymtokError("a 2 -> 3 point is drawn by RAMBO (--seed), not given by cos_theta")
         p = collision_point(masses, sqrt_s, np.random.default_rng(seed))
         numeric = me2_trees_at(process, theory, p, masses, Couplings(e, g))[1]
+        try:
+            check_total_cost(process, "physical")
+        except SymtokError:  # too costly symbolically: the numeric evaluator's value alone
+            return Me2Result(
+                str(process), theory, sqrt_s, None, massless, numeric, numeric, None, _shown(p), p.tolist()
+            )
         expr = squared_amplitude(process, theory, massless=massless).total
         values = point_values(process, invariants(p), e=e, g=g)
         args = sorted(expr.free_symbols, key=lambda x: x.name)
         value = float(np.real(lambdify(args, expr, "numpy")(*(values[a.name] for a in args))))
     rel = abs(value - numeric) / max(abs(numeric), 1e-300)
-    inv = {k: v for k, v in invariants(p).items() if k in ("s", "t", "u") or (k[2] <= k[3])}
-    return Me2Result(str(process), theory, sqrt_s, cos_theta, massless, value, numeric, rel, inv, p.tolist())
+    return Me2Result(str(process), theory, sqrt_s, cos_theta, massless, value, numeric, rel, _shown(p), p.tolist())
+
+
+def _shown(p: np.ndarray) -> dict[str, float]:
+    """The invariants a result reports: s, t, u and each s_ij once (i <= j)."""
+    return {k: v for k, v in invariants(p).items() if k in ("s", "t", "u") or (k[2] <= k[3])}
 
 
 def me2_at(

@@ -744,6 +744,23 @@ def diagram_squares(
     return tuple(out)
 
 
+#: External gluons from which a 2→3 process total with physical polarisation sums is not computed
+#: symbolically: g g > g g g's interference terms take longer than 15 minutes (its per-diagram squares
+#: take about two; u u~ > g g g's total, with three gluons, a few minutes).
+MAX_PHYSICAL_GLUONS_2TO3 = 3
+
+
+def check_total_cost(process: Process, gluons: GluonSum) -> None:
+    """SymtokError for a process total that would take too long (see MAX_PHYSICAL_GLUONS_2TO3)."""
+    count = sum(p.name == "g" for p in process.legs)
+    if process.n_legs > 4 and gluons == "physical" and count > MAX_PHYSICAL_GLUONS_2TO3:
+        raise SymtokError(
+            f"the symbolic |M|^2 total of {process} ({count} external gluons, physical polarisation sums) "
+            "is not computed: it takes longer than 15 minutes; its per-diagram squares are, and "
+            "`amplitudes me2` evaluates the total numerically"
+        )
+
+
 def squared_amplitude(
     process: Process | str,
     theory: str,
@@ -757,7 +774,9 @@ def squared_amplitude(
     ``gluons="physical"`` sums external gluons over their two physical polarisations (gauge
     invariant totals, the textbook results); ``"feynman"`` uses -g_{mu nu} as MARTY does for its
     per-diagram rows (docs/physics.md). ``enumeration="trees"`` builds a 2→2 process from the n-leg
-    tree enumerator too (a cross-check of it)."""
+    tree enumerator too (a cross-check of it). A total that would take too long is refused
+    (:func:`check_total_cost`)."""
+    check_total_cost(Process.parse(process) if isinstance(process, str) else process, gluons)
     process, diags, sym, owner, masses, average = _prepared(process, theory, massless, gluons, enumeration)
     terms: dict[tuple[int, int], Expr] = {}
     for a, b in itertools.combinations_with_replacement(range(len(sym)), 2):

@@ -122,6 +122,8 @@ def test_amplitudes_commands_at_2to3(tmp_path):
     qcd = json.loads(run("amplitudes", "list", "--theory", "qcd", "--legs", "2to3", "--json").stdout)
     ggg = next(r for r in qcd if r["process"] == "u u~ > g g g")  # one diagram through the four-gluon vertex
     assert len(ggg["diagrams"]) == 16 and "[(1 2)→g 3 4 5]" in ggg["diagrams"]
+    five = json.loads(run("amplitudes", "me2", "g g > g g g", "--sqrt-s", "100", "--json").stdout)
+    assert five["rel_difference"] is None and five["me2"] == five["me2_numeric"] > 0  # numeric only
     result = json.loads(run("amplitudes", "me2", "e+ e- > mu+ mu- a", "--sqrt-s", "20", "--seed", "3", "--json").stdout)
     assert len(result["momenta"]) == 5 and result["rel_difference"] < 1e-9 and result["me2"] > 0
     again = json.loads(run("amplitudes", "me2", "e+ e- > mu+ mu- a", "--sqrt-s", "20", "--seed", "3", "--json").stdout)

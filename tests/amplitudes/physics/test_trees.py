@@ -175,6 +175,8 @@ def test_four_gluon_vertex_at_2to3():
     trees = tree_diagrams(p, "qcd")
     assert len(trees) == 16 and [str(t) for t in trees if _has_quartic(t)] == ["[(1 2)→g 3 4 5]"]
     assert len(tree_diagrams(Process.parse("g g > g g g"), "qcd")) == 25  # 15 cubic + 10 with the contact
+    with pytest.raises(SymtokError, match="not computed"):  # its physical total would take > 15 minutes
+        squared_amplitude("g g > g g g", "qcd")
     point, masses = _point(p, np.random.default_rng(11))
     for leg in (2, 3, 4):
         ev = TreeEvaluator(p, "qcd", point, masses, ward_leg=leg)
