@@ -17,6 +17,7 @@ from amplitudes.physics.diagrams import Diagram
 from amplitudes.physics.me2 import symbolic, symbolic_per_diagram
 from amplitudes.physics.particles import PARTICLES, marty_field
 from amplitudes.physics.process import Process, leg_roles, offshell_variants, orderings, symba_symmetry_factor
+from amplitudes.physics.squared import check_total_cost
 from amplitudes.physics.theory import enumerate_processes
 from amplitudes.physics.trees import Node, TreeDiagram, process_diagrams
 from symtok.errors import SymtokError
@@ -164,6 +165,25 @@ class GenerateReport:
     rows: int
     seconds: float
     output: str
+    skipped: tuple[str, ...] = ()  # enumerated processes whose process total is refused (g g > g g g)
+
+
+def affordable(chosen: list[Process], mode: str, *, given: bool) -> tuple[list[Process], list[str]]:
+    """Process rows need each process's total: one too costly to compute (check_total_cost) is
+    refused when the user asked for it (``given``) and left out, by name, of an enumeration."""
+    if mode != "process":
+        return chosen, []
+    kept, skipped = [], []
+    for p in chosen:
+        try:
+            check_total_cost(p, "physical")
+        except SymtokError:
+            if given:
+                raise
+            skipped.append(str(p))
+            continue
+        kept.append(p)
+    return kept, skipped
 
 
 def generate(
@@ -196,6 +216,7 @@ def generate(
         chosen = [variant for p in chosen for variant in orderings(p)]
     if offshell:
         chosen = [variant for p in chosen for variant in offshell_variants(p)]
+    chosen, skipped = affordable(chosen, mode, given=bool(processes))
     tasks = [(str(p), theory, mode, seed * 100_003 + k, 1 + 1000 * k) for k, p in enumerate(chosen)]
     started = time.perf_counter()
     rows: list[GeneratedRow] = []
@@ -211,7 +232,7 @@ def generate(
         ):
             rows.extend(chunk)
     _write(rows, Path(output), fmt)
-    return GenerateReport(len(chosen), len(rows), time.perf_counter() - started, str(output))
+    return GenerateReport(len(chosen), len(rows), time.perf_counter() - started, str(output), tuple(skipped))
 
 
 def _write(rows: list[GeneratedRow], output: Path, fmt: str) -> None:

@@ -141,6 +141,8 @@ def amplitudes_generate(
         all_orderings=orderings == "all",
     )
     say(f"{report.processes} processes, {report.rows} rows in {report.seconds:.1f} s -> {report.output}")
+    if report.skipped:
+        warn(f"left out (process total too costly to compute): {', '.join(report.skipped)}")
 
 
 @app.command("corpus")

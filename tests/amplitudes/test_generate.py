@@ -8,11 +8,12 @@ from collections import Counter
 import pyarrow.parquet as pq
 import pytest
 
-from amplitudes.generate import generate, process_rows
+from amplitudes.generate import affordable, generate, process_rows
 from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
 from amplitudes.physics.process import Process
 from amplitudes.symba import process_of_interaction
 from symtok import detokenize, normalize, parse, to_string, tokenize
+from symtok.errors import SymtokError
 from symtok.indices import LABEL, Index
 from symtok.io import Row, read_rows
 from symtok.roundtrip import roundtrip_file
@@ -77,6 +78,19 @@ def test_process_mode_sums_the_diagrams():
     assert len(rows) == 1 and rows[0].diagram == "all"
     per = process_rows(Process.parse("e+ e- > e+ e-"), "qed")
     assert len(per) == 2 and all(r.interaction == per[0].interaction for r in per)
+
+
+def test_process_rows_leave_out_a_total_too_costly_to_compute(tmp_path):
+    """g g > g g g's process total (> 15 minutes) is left out of an enumeration by name and refused
+    when asked for; diagram rows keep it."""
+    five, other = Process.parse("g g > g g g"), Process.parse("u u~ > d d~ g")
+    assert affordable([five, other], "process", given=False) == ([other], ["g g > g g g"])
+    assert affordable([five, other], "diagram", given=True) == ([five, other], [])
+    with pytest.raises(SymtokError, match="not computed"):
+        affordable([five, other], "process", given=True)
+    with pytest.raises(SymtokError, match="not computed"):
+        generate("qcd", tmp_path / "x.txt", processes=["g g > g g g"], mode="process", n_out=(3,))
+    assert not (tmp_path / "x.txt").exists()
 
 
 def test_generate_is_deterministic_and_worker_independent(tmp_path):
