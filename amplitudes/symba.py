@@ -116,7 +116,14 @@ def _placement_free(expr) -> tuple[str, ...]:
 
 @lru_cache(maxsize=256)
 def _generated_forms(process: str, theory: str) -> tuple[tuple[str, ...], ...]:
-    amplitudes = diagram_amplitudes(Process.parse(process), theory, IndexFactory())
+    """Canonical tokens of each generated diagram amplitude, in both of MARTY's factorings of a
+    Fierz-expanded colour (the same list twice where there is none), then all of them negated."""
+    parsed = Process.parse(process)
+    amplitudes = [
+        a
+        for first in (True, False)
+        for a in diagram_amplitudes(parsed, theory, IndexFactory(), fierz_cross_first=first)
+    ]
     return tuple(_placement_free(a) for a in amplitudes) + tuple(_placement_free(-a) for a in amplitudes)
 
 

@@ -13,10 +13,11 @@ import random
 from dataclasses import dataclass, field
 from functools import reduce
 from math import gcd
+from typing import Any
 
 from sympy import Add, Expr, Integer, Mul, Pow, Rational, S, expand
 
-from amplitudes.physics.colour import F, T
+from amplitudes.physics.colour import N_COLOURS, F, T
 from amplitudes.physics.diagrams import Diagram
 from amplitudes.physics.particles import marty_field
 from amplitudes.physics.process import Process, leg_roles
@@ -83,11 +84,22 @@ class LegNames:
 class AmplitudeBuilder:
     """Builds the MARTY-form amplitude of each diagram of one process."""
 
-    def __init__(self, process: Process, theory: str, factory: IndexFactory, *, marty: bool = True) -> None:
+    def __init__(
+        self,
+        process: Process,
+        theory: str,
+        factory: IndexFactory,
+        *,
+        marty: bool = True,
+        fierz: bool = True,
+        fierz_cross_first: bool | None = None,
+    ) -> None:
         self.process = process
         self.theory = theory
         self.factory = factory
         self.marty = marty
+        self.fierz = fierz and marty  # four-quark colour Fierz-expanded (MARTY's rows), else T^a T^a
+        self.fierz_cross_first = fierz_cross_first  # None: drawn per diagram from the seeded counter
         self.roles = leg_roles(process)
         self.masses = leg_masses(process, theory=theory)
         self.legs: dict[int, LegNames] = {}
@@ -99,7 +111,9 @@ class AmplitudeBuilder:
             self.legs[n] = LegNames(factory.index(LABEL), factory.name(kind), colour)
 
     # --------------------------------------------------------------- external wave functions
-    def wavefunction(self, n: int) -> Expr:
+    def wavefunction(self, n: int, colour_name: str | None = None) -> Expr:
+        """Leg n's wave function; a quark's colour index is ``colour_name`` when given (Fierz terms
+        contract two quarks' colours directly)."""
         p = self.process.legs[n - 1]
         names = self.legs[n]
         momentum = symbol_for(f"p_{n}")
@@ -115,7 +129,7 @@ class AmplitudeBuilder:
         dirac = Index(names.spin, DIRAC)
         u_type = not p.is_antiparticle
         if names.colour is not None:
-            colour = Index(names.colour, FUNDAMENTAL)
+            colour = Index(colour_name or names.colour, FUNDAMENTAL)
             wf = (ColouredSpinorU if u_type else ColouredSpinorV)(field_, momentum, names.label, colour, dirac)
         else:
             wf = (SpinorU if u_type else SpinorV)(field_, momentum, names.label, dirac)
@@ -165,9 +179,10 @@ class AmplitudeBuilder:
 
         # MARTY's amplitudes carry the opposite overall phase (a convention: |M|^2 is unchanged)
         factors: list[Expr] = [-term.coefficient if self.marty else term.coefficient]
+        pair = self._fierz_pair(term) if self.fierz else None
         for line in term.lines:
             source[0] += 1
-            factors.append(self._line(line, term, lorentz_index, adjoint_index))
+            factors.append(self._line(line, term, lorentz_index, adjoint_index, colour=pair is None))
         for tensor in term.tensors:
             source[0] += 1
             factors.append(self._tensor(tensor, lorentz_index))
@@ -175,36 +190,80 @@ class AmplitudeBuilder:
         for d in term.denominators:
             content = denominator_content(d) if self.marty else 1  # MARTY writes 1/c * 1/(D/c)
             factors += [Rational(1, content), Pow(expand(d / content) if content != 1 else d, -1)]
-        factors.extend(self.wavefunction(n) for n in self.legs)
+        if pair is None:
+            factors.extend(self.wavefunction(n) for n in self.legs)
+        else:
+            factors.extend(self._fierz(*pair))
         return Mul(*factors)
 
-    def _line(self, line, term: SymbolicDiagram, lorentz_index, adjoint_index) -> Expr:
-        """Sum over the expanded propagator numerators of one Dirac (and colour) chain: T^a at each
-        gluon vertex of a coloured line, delta_ij on a coloured line that meets only photons."""
-        row_names, col_names = self.legs[line.row], self.legs[line.col]
+    def _gluon_vertices(self, line, term: SymbolicDiagram) -> list[str]:
+        """The abstract indices of the gluons (external ``e<n>`` or internal) that meet ``line``."""
         vertex_indices = [f[0][2] for f in line.factors if len(f) == 1 and f[0][1] == "g"]
+        return [v for v in vertex_indices if self._is_gluon(v, term)]
 
-        def is_gluon(abstract: str) -> bool:  # e<n>: external leg n; otherwise a propagator
-            if abstract.startswith("e"):
-                return self.process.legs[int(abstract[1:]) - 1].name == "g"
-            if isinstance(term.diagram, TreeDiagram):  # an internal gluon's colour label is its index name
-                return any(isinstance(c, T) and c.adjoint == abstract for c in term.colour)
-            return term.diagram.propagator is not None and term.diagram.propagator.name == "g"
+    def _is_gluon(self, abstract: str, term: SymbolicDiagram) -> bool:
+        """Whether the vector index ``abstract`` (e<n>: external leg n; else a propagator) is a gluon's."""
+        if abstract.startswith("e"):
+            return self.process.legs[int(abstract[1:]) - 1].name == "g"
+        if isinstance(term.diagram, TreeDiagram):  # an internal gluon's colour label is its index name
+            return any(isinstance(c, T) and c.adjoint == abstract for c in term.colour)
+        return term.diagram.propagator is not None and term.diagram.propagator.name == "g"
 
-        gluon_indices = [v for v in vertex_indices if is_gluon(v)]
-        colour = S.One
-        if row_names.colour is not None and gluon_indices:
+    def _fierz_pair(self, term: SymbolicDiagram) -> tuple[Any, Any] | None:
+        """The two quark lines joined by the diagram's one internal gluon, when that gluon is its
+        only colour (four-quark diagrams: q q~ > q' q~', q q' > q q', with photons or other colourless
+        legs besides): MARTY writes their colour Fierz-expanded (docs/physics.md)."""
+        if self.theory == "qed" or any(isinstance(c, F) for c in term.colour):
+            return None
+        coloured = [line for line in term.lines if self.legs[line.row].colour is not None]
+        if len(coloured) != 2:
+            return None
+        first, second = (self._gluon_vertices(line, term) for line in coloured)
+        if len(first) != 1 or first != second or first[0].startswith("e"):
+            return None
+        return coloured[0], coloured[1]
+
+    def _fierz(self, a, b) -> list[Expr]:
+        """The external wave functions times the colour of lines ``a`` and ``b`` Fierz-expanded, as
+        MARTY writes them: sum_g T^g_{ij} T^g_{kl} = 1/2 (d_il d_kj - 1/N d_ij d_kl) with i, j (k, l)
+        the row and column legs of ``a`` (``b``); each delta becomes one colour index shared by the
+        two quarks it joins. MARTY factors either term out first, so the builder draws which."""
+
+        def spinors(pairs: tuple[tuple[int, int], ...]) -> Expr:
+            colour: dict[int, str] = {}
+            for legs in pairs:
+                name = self.factory.name(FUNDAMENTAL)
+                colour.update(dict.fromkeys(legs, name))
+            return Mul(*(self.wavefunction(n, colour.get(n)) for n in self.legs))
+
+        cross = spinors(((a.row, b.col), (b.row, a.col)))
+        same = spinors(((a.row, a.col), (b.row, b.col)))
+        cross_first = self.fierz_cross_first
+        if cross_first is None:
+            cross_first = self.factory.rng.random() < 0.5
+        if cross_first:
+            return [Rational(1, 2), Add(cross, -same / N_COLOURS)]
+        return [Rational(-1, 2 * N_COLOURS), Add(same, -N_COLOURS * cross)]
+
+    def _line(self, line, term: SymbolicDiagram, lorentz_index, adjoint_index, *, colour: bool = True) -> Expr:
+        """Sum over the expanded propagator numerators of one Dirac (and colour) chain: T^a at each
+        gluon vertex of a coloured line, delta_ij on a coloured line that meets only photons; without
+        ``colour`` the Dirac chain alone (its colour is in the Fierz-expanded wave functions)."""
+        row_names, col_names = self.legs[line.row], self.legs[line.col]
+        gluon_indices = self._gluon_vertices(line, term)
+        colour_factor: Expr = S.One
+        if colour and row_names.colour is not None and gluon_indices:
             chain = (
                 [row_names.colour] + [self.factory.name(FUNDAMENTAL) for _ in gluon_indices[:-1]] + [col_names.colour]
             )
-            colour = Mul(
+            colour_factor = Mul(
                 *(
                     ColourT(TAG, adjoint_index(v), Index(chain[k], FUNDAMENTAL), Index(chain[k + 1], FUNDAMENTAL))
                     for k, v in enumerate(gluon_indices)
                 )
             )
-        elif row_names.colour is not None:
-            colour = DeltaF(Index(row_names.colour, FUNDAMENTAL), Index(col_names.colour, FUNDAMENTAL))
+        elif colour and row_names.colour is not None:
+            colour_factor = DeltaF(Index(row_names.colour, FUNDAMENTAL), Index(col_names.colour, FUNDAMENTAL))
         terms = []
         for choice in itertools.product(*line.factors):
             coeff = S.One
@@ -226,7 +285,7 @@ class AmplitudeBuilder:
                     product.append(MomentumComponent(symbol_for(f"p_{arg}"), Index(rho, LORENTZ)))
                     product.append(Gamma(Index(rho, LORENTZ, up=True), a, b))
             terms.append(Mul(*product))
-        return colour * Add(*terms)
+        return colour_factor * Add(*terms)
 
     def _tensor(self, tensor: dict, lorentz_index) -> Expr:
         terms = []
@@ -281,12 +340,21 @@ def denominator_content(denominator: Expr) -> int:
     return reduce(gcd, (abs(int(c)) for c in coefficients)) or 1
 
 
-def diagram_amplitudes(process: Process, theory: str, factory: IndexFactory, *, marty: bool = True) -> list[Expr]:
+def diagram_amplitudes(
+    process: Process,
+    theory: str,
+    factory: IndexFactory,
+    *,
+    marty: bool = True,
+    fierz: bool = True,
+    fierz_cross_first: bool | None = None,
+) -> list[Expr]:
     """The MARTY-form amplitude of each diagram of ``process``. With ``marty`` (SYMBA's diagram rows)
-    denominators are written over their integer content and each internal Lorentz index is upper on
-    a drawn side, as MARTY writes them; without, undivided and upper in its second factor (the
-    process-level rows the regression surrogate learned)."""
-    builder = AmplitudeBuilder(process, theory, factory, marty=marty)
+    denominators are written over their integer content, each internal Lorentz index is upper on
+    a drawn side and a four-quark diagram's colour is Fierz-expanded (unless ``fierz`` is off; its
+    factoring drawn, or fixed by ``fierz_cross_first``), as MARTY writes them; without, undivided,
+    upper in its second factor and T^a T^a (the process-level rows the regression surrogate learned)."""
+    builder = AmplitudeBuilder(process, theory, factory, marty=marty, fierz=fierz, fierz_cross_first=fierz_cross_first)
     return [builder.amplitude(d, str(n)) for n, d in enumerate(process_diagrams(process, theory))]
 
 
