@@ -116,13 +116,14 @@ def _placement_free(expr) -> tuple[str, ...]:
 
 @lru_cache(maxsize=256)
 def _generated_forms(process: str, theory: str) -> tuple[tuple[str, ...], ...]:
-    """Canonical tokens of each generated diagram amplitude, in both of MARTY's factorings of a
-    Fierz-expanded colour (the same list twice where there is none), then all of them negated."""
+    """Canonical tokens of each generated diagram amplitude in both of MARTY's factorings (a
+    Fierz-expanded colour, or a reduced fermion line with any of its first three terms' coefficient 1), then all of
+    them negated."""
     parsed = Process.parse(process)
     amplitudes = [
         a
-        for first in (True, False)
-        for a in diagram_amplitudes(parsed, theory, IndexFactory(), fierz_cross_first=first)
+        for first, unit in ((True, 0), (False, 1), (True, 2))
+        for a in diagram_amplitudes(parsed, theory, IndexFactory(), fierz_cross_first=first, line_unit_term=unit)
     ]
     return tuple(_placement_free(a) for a in amplitudes) + tuple(_placement_free(-a) for a in amplitudes)
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass, field
-from functools import reduce
-from math import gcd
 from typing import Any
 
 from sympy import Add, Expr, Integer, Mul, Pow, Rational, S, expand
@@ -93,6 +91,7 @@ class AmplitudeBuilder:
         marty: bool = True,
         fierz: bool = True,
         fierz_cross_first: bool | None = None,
+        line_unit_term: int | None = None,
     ) -> None:
         self.process = process
         self.theory = theory
@@ -100,6 +99,7 @@ class AmplitudeBuilder:
         self.marty = marty
         self.fierz = fierz and marty  # four-quark colour Fierz-expanded (MARTY's rows), else T^a T^a
         self.fierz_cross_first = fierz_cross_first  # None: drawn per diagram from the seeded counter
+        self.line_unit_term = line_unit_term  # which term of a Dirac-reduced line has coefficient 1; None: drawn
         self.roles = leg_roles(process)
         self.masses = leg_masses(process, theory=theory)
         self.legs: dict[int, LegNames] = {}
@@ -177,12 +177,14 @@ class AmplitudeBuilder:
                 adjoint[abstract] = self.factory.name(ADJOINT)
             return Index(adjoint[abstract], ADJOINT)
 
-        # MARTY's amplitudes carry the opposite overall phase (a convention: |M|^2 is unchanged)
-        factors: list[Expr] = [-term.coefficient if self.marty else term.coefficient]
+        # MARTY's amplitudes carry the opposite overall phase (a convention: |M|^2 is unchanged),
+        # except a diagram it writes term by term (its reduced fermion line), measured on its rows
+        by_term = self._written_term_by_term(term)
+        factors: list[Expr] = [-term.coefficient if self.marty and not by_term else term.coefficient]
         pair = self._fierz_pair(term) if self.fierz else None
         for line in term.lines:
             source[0] += 1
-            factors.append(self._line(line, term, lorentz_index, adjoint_index, colour=pair is None))
+            factors.extend(self._line(line, term, lorentz_index, adjoint_index, colour=pair is None))
         for tensor in term.tensors:
             source[0] += 1
             factors.append(self._tensor(tensor, lorentz_index))
@@ -190,11 +192,39 @@ class AmplitudeBuilder:
         for d in term.denominators:
             content = denominator_content(d) if self.marty else 1  # MARTY writes 1/c * 1/(D/c)
             factors += [Rational(1, content), Pow(expand(d / content) if content != 1 else d, -1)]
-        if pair is None:
-            factors.extend(self.wavefunction(n) for n in self.legs)
-        else:
+        if pair is not None:
             factors.extend(self._fierz(*pair))
+        elif by_term:
+            chain = next(f for f in factors if f.has(Gamma))
+            factors.remove(chain)
+            factors.append(self._term_by_term(chain, Mul(*(self.wavefunction(n) for n in self.legs))))
+        else:
+            factors.extend(self.wavefunction(n) for n in self.legs)
         return Mul(*factors)
+
+    def _written_term_by_term(self, term: SymbolicDiagram) -> bool:
+        """Whether MARTY writes this diagram as one sum of whole products: its one fermion line is
+        reduced with the spinor equation (:meth:`_sequences`) and nothing else carries indices."""
+        if not self.marty or len(term.lines) != 1 or term.tensors or any(isinstance(c, F) for c in term.colour):
+            return False
+        return self._sequences(term.lines[0])[1]
+
+    def _term_by_term(self, chain: Expr, wavefunctions: Expr) -> Expr:
+        """sum_k (chain term k) x wavefunctions, each term with its own spinor (Dirac) and colour
+        index names, as MARTY writes a reduced line: -i*e^2*(X + 1/2*Y)/(...)."""
+        spinor_indices = {i for i in wavefunctions.atoms(Index) if i.kind == DIRAC}
+        out = []
+        for k, part in enumerate(Add.make_args(expand(chain))):
+            product = part * wavefunctions
+            if k:
+                renamed = {
+                    i: i.with_name(self.factory.name(i.kind))
+                    for i in sorted(product.atoms(Index), key=lambda i: (i.kind, i.name))
+                    if i in spinor_indices or i.kind in (FUNDAMENTAL, ADJOINT)
+                }
+                product = product.xreplace(renamed)
+            out.append(product)
+        return Add(*out)
 
     def _gluon_vertices(self, line, term: SymbolicDiagram) -> list[str]:
         """The abstract indices of the gluons (external ``e<n>`` or internal) that meet ``line``."""
@@ -245,10 +275,14 @@ class AmplitudeBuilder:
             return [Rational(1, 2), Add(cross, -same / N_COLOURS)]
         return [Rational(-1, 2 * N_COLOURS), Add(same, -N_COLOURS * cross)]
 
-    def _line(self, line, term: SymbolicDiagram, lorentz_index, adjoint_index, *, colour: bool = True) -> Expr:
-        """Sum over the expanded propagator numerators of one Dirac (and colour) chain: T^a at each
-        gluon vertex of a coloured line, delta_ij on a coloured line that meets only photons; without
-        ``colour`` the Dirac chain alone (its colour is in the Fierz-expanded wave functions)."""
+    def _line(
+        self, line, term: SymbolicDiagram, lorentz_index, adjoint_index, *, colour: bool = True
+    ) -> tuple[Expr, Expr]:
+        """(number, chain): the sum over the expanded propagator numerators of one Dirac (and colour)
+        chain, T^a at each gluon vertex of a coloured line, delta_ij on a coloured line that meets only
+        photons; without ``colour`` the Dirac chain alone (its colour is in the Fierz-expanded wave
+        functions). A line MARTY reduces with the spinor equation (:meth:`_sequences`) is written as
+        it writes it, one term's coefficient factored out into ``number`` (1 otherwise)."""
         row_names, col_names = self.legs[line.row], self.legs[line.col]
         gluon_indices = self._gluon_vertices(line, term)
         colour_factor: Expr = S.One
@@ -265,7 +299,56 @@ class AmplitudeBuilder:
         elif colour and row_names.colour is not None:
             colour_factor = DeltaF(Index(row_names.colour, FUNDAMENTAL), Index(col_names.colour, FUNDAMENTAL))
         terms = []
-        for choice in itertools.product(*line.factors):
+        sequences, reduced = self._sequences(line)
+        number: Expr = S.One
+        slash_index: str | None = None
+        if reduced:
+            unit = self.line_unit_term
+            if unit is None:
+                unit = self.factory.rng.randrange(len(sequences))
+            number = sequences[unit % len(sequences)][0]
+            if not number.is_Rational:
+                number = S.One
+            sequences = [(c / number, scalars, items) for c, scalars, items in sequences]
+        for coeff, scalars, items in sequences:
+            dirac = [row_names.spin] + [self.factory.name(DIRAC) for _ in items[:-1]] + [col_names.spin]
+            product: list[Expr] = [coeff]
+            for leg, vector in scalars:
+                product.append(MomentumComponent(symbol_for(f"p_{leg}"), lorentz_index(vector)))
+            for k, (kind, arg) in enumerate(items):
+                a, b = Index(dirac[k], DIRAC), Index(dirac[k + 1], DIRAC)
+                if kind == "g":
+                    product.append(Gamma(lorentz_index(arg), a, b))
+                else:
+                    if not reduced or slash_index is None:  # MARTY's term by term: one index per propagator
+                        slash_index = self.factory.name(LORENTZ)
+                    rho = slash_index
+                    product.append(MomentumComponent(symbol_for(f"p_{arg}"), Index(rho, LORENTZ)))
+                    product.append(Gamma(Index(rho, LORENTZ, up=True), a, b))
+            terms.append(Mul(*product))
+        return number, colour_factor * Add(*terms)
+
+    def _sequences(self, line) -> tuple[list[tuple[Expr, tuple, tuple]], bool]:
+        """The line's product terms as (coefficient, momentum components (leg, vector index), Dirac
+        items (kind, arg) from row to col), and whether MARTY's reduction applied.
+
+        MARTY's rows (docs/physics.md) write a line with one propagator between two external bosons
+        by momentum conservation at the vertex of the higher-numbered boson B, whose fermion F is
+        on shell, and then the spinor equation at F: ubar(p_F) eps_B (c p_F + ...) becomes
+        c (2 p_F.eps_B - eta m eps_B) with eta = +1 for u, ubar and -1 for v, vbar (and mirrored at
+        the col end); equal items are merged and the mass terms cancel."""
+        factors = list(line.factors)
+        side = self._reduction_side(line) if self.marty else None
+        if side is not None:
+            _, fermion, boson = side
+            shifted = self._shifted(factors[1], {fermion, boson})
+            if shifted is None:
+                side = None
+            else:
+                factors[1] = shifted
+        merged: dict[tuple[tuple, tuple], Expr] = {}
+        out: list[tuple[Expr, tuple, tuple]] = []
+        for choice in itertools.product(*factors):
             coeff = S.One
             items = []
             for c, kind, arg in choice:
@@ -274,18 +357,62 @@ class AmplitudeBuilder:
                     items.append((kind, arg))
             if coeff == 0:
                 continue
-            dirac = [row_names.spin] + [self.factory.name(DIRAC) for _ in items[:-1]] + [col_names.spin]
-            product: list[Expr] = [coeff]
-            for k, (kind, arg) in enumerate(items):
-                a, b = Index(dirac[k], DIRAC), Index(dirac[k + 1], DIRAC)
-                if kind == "g":
-                    product.append(Gamma(lorentz_index(arg), a, b))
-                else:
-                    rho = self.factory.name(LORENTZ)
-                    product.append(MomentumComponent(symbol_for(f"p_{arg}"), Index(rho, LORENTZ)))
-                    product.append(Gamma(Index(rho, LORENTZ, up=True), a, b))
-            terms.append(Mul(*product))
-        return colour_factor * Add(*terms)
+            if side is None:
+                out.append((coeff, (), tuple(items)))
+                continue
+            for c, scalars, reduced in self._spinor_equation(coeff, tuple(items), *side, factors[1]):
+                merged[(scalars, reduced)] = merged.get((scalars, reduced), S.Zero) + c
+        if side is None:
+            return out, False
+        return [(c, scalars, items) for (scalars, items), c in merged.items() if c != 0], True
+
+    def _reduction_side(self, line) -> tuple[str, int, int] | None:
+        """("row" | "col", F, B) when the line is (boson vertex, propagator, boson vertex) with both
+        bosons external: F is the fermion of the vertex MARTY rewrites the propagator at, B its
+        boson. That is the vertex of the higher-numbered boson when both fermions are on shell, of
+        the lower-numbered one otherwise (measured on every OffShell pattern of MARTY's 2025 rows);
+        the spinor equation then applies if F is on shell."""
+        if len(line.factors) != 3 or any(len(line.factors[k]) != 1 for k in (0, 2)):
+            return None
+        ends = [line.factors[0][0], line.factors[2][0]]
+        if any(kind != "g" or not str(arg).startswith("e") for _, kind, arg in ends):
+            return None
+        if any(kind == "p" and not isinstance(arg, int) for _, kind, arg in line.factors[1]):
+            return None
+        row_boson, col_boson = (int(arg[1:]) for _, _, arg in ends)
+        sides = [("row", line.row, row_boson), ("col", line.col, col_boson)]
+        if any(fermion in self.process.offshell for _, fermion, _ in sides):
+            return min(sides, key=lambda side: side[2])
+        return max(sides, key=lambda side: side[2])
+
+    def _shifted(self, propagator, legs: set[int]) -> tuple | None:
+        """The propagator numerator with its momentum rewritten (sum_in p = sum_out p) in the momenta
+        of ``legs`` alone, or None if it cannot be."""
+        n = len(self.process.legs)
+        k = {leg: 1 if leg <= 2 else -1 for leg in range(1, n + 1)}
+        q = {arg: c for c, kind, arg in propagator if kind == "p"}
+        others = [leg for leg in k if leg not in legs]
+        shift = Rational(q.get(others[0], 0), k[others[0]]) if others else S.Zero
+        if any(q.get(leg, 0) != shift * k[leg] for leg in others):
+            return None
+        moved = {leg: q.get(leg, 0) - shift * k[leg] for leg in sorted(legs)}
+        rest = tuple(choice for choice in propagator if choice[1] != "p")
+        return (*tuple((Integer(c), "p", leg) for leg, c in moved.items() if c != 0), *rest)
+
+    def _spinor_equation(self, coeff: Expr, items: tuple, where: str, fermion: int, boson: int, propagator):
+        """One product term after the spinor equation at ``fermion``'s end of the line."""
+        vector = f"e{boson}"
+        if fermion in self.process.offshell:  # p_F^2 = s_FF: no spinor equation
+            return [(coeff, (), items)]
+        if where == "row" and items[:2] == (("g", vector), ("p", fermion)) and len(items) > 2:
+            rest, gamma_side = items[2:], (("g", vector), *items[2:])
+        elif where == "col" and items[-2:] == (("p", fermion), ("g", vector)) and len(items) > 2:
+            rest, gamma_side = items[:-2], (*items[:-2], ("g", vector))
+        else:
+            return [(coeff, (), items)]
+        eta = -1 if self.process.legs[fermion - 1].is_antiparticle else 1
+        mass = next((c for c, kind, _ in propagator if kind == "1"), S.Zero)
+        return [(2 * coeff, ((fermion, vector),), rest), (-eta * mass * coeff, (), gamma_side)]
 
     def _tensor(self, tensor: dict, lorentz_index) -> Expr:
         terms = []
@@ -331,13 +458,16 @@ class AmplitudeBuilder:
 
 
 def denominator_content(denominator: Expr) -> int:
-    """The positive gcd of the integer coefficients of a propagator denominator's terms other than
-    the regulator (2 for (p_1 + p_2)^2 - 0 = 2 m_e^2 + 2 s_12 + reg_prop; 1 with an off-shell leg's
-    s_ii): MARTY divides the denominator by it and moves 1/c into the coefficient."""
-    coefficients = [t.as_coeff_Mul()[0] for t in Add.make_args(expand(denominator)) if not t.has(REG)]
-    if not coefficients or not all(c.is_Integer for c in coefficients):
+    """The number MARTY divides a propagator denominator by, moving 1/c into the coefficient: the
+    coefficient of its first term other than the regulator, masses first, then the invariants by
+    name (2 for (p_1 + p_2)^2 = 2 m_e^2 + 2 s_12; -2 for -2 s_23 + reg_prop, written
+    s_23 - 1/2*reg_prop; 1 for s_22 - 2 s_23, left as it is; -1 for s_11 + 2 s_12 - m_e^2, written
+    m_e^2 - s_11 - 2 s_12 - reg_prop). Measured on MARTY's rows, OffShell legs' s_ii included."""
+    terms = [t.as_coeff_Mul() for t in Add.make_args(expand(denominator)) if not t.has(REG)]
+    if not terms:
         return 1
-    return reduce(gcd, (abs(int(c)) for c in coefficients)) or 1
+    first = min(terms, key=lambda t: (not str(t[1]).startswith("m_"), str(t[1])))[0]
+    return int(first) if first.is_Integer and first != 0 else 1
 
 
 def diagram_amplitudes(
@@ -348,13 +478,22 @@ def diagram_amplitudes(
     marty: bool = True,
     fierz: bool = True,
     fierz_cross_first: bool | None = None,
+    line_unit_term: int | None = None,
 ) -> list[Expr]:
     """The MARTY-form amplitude of each diagram of ``process``. With ``marty`` (SYMBA's diagram rows)
     denominators are written over their integer content, each internal Lorentz index is upper on
     a drawn side and a four-quark diagram's colour is Fierz-expanded (unless ``fierz`` is off; its
     factoring drawn, or fixed by ``fierz_cross_first``), as MARTY writes them; without, undivided,
     upper in its second factor and T^a T^a (the process-level rows the regression surrogate learned)."""
-    builder = AmplitudeBuilder(process, theory, factory, marty=marty, fierz=fierz, fierz_cross_first=fierz_cross_first)
+    builder = AmplitudeBuilder(
+        process,
+        theory,
+        factory,
+        marty=marty,
+        fierz=fierz,
+        fierz_cross_first=fierz_cross_first,
+        line_unit_term=line_unit_term,
+    )
     return [builder.amplitude(d, str(n)) for n, d in enumerate(process_diagrams(process, theory))]
 
 

@@ -98,6 +98,13 @@ def _add(*vs: dict[int, int]) -> dict[int, int]:
 
 
 def _square(q: dict[int, int], squares: dict[int, Expr]) -> Expr:
+    """q^2 in invariants, q written without the last leg's momentum (sum_in p = sum_out p), as MARTY
+    writes propagator denominators: (p_1 - p_4)^2 - m^2 becomes (p_3 - p_2)^2 - m^2, 2 s_23 - ..."""
+    last = max(squares)
+    if q.get(last):
+        shift = -q[last]  # q - shift * k with k_n = +1 incoming, -1 outgoing (sum k_n p_n = 0)
+        moved = {leg: q.get(leg, 0) - shift * (1 if leg <= 2 else -1) for leg in squares}
+        q = {leg: c for leg, c in moved.items() if c}
     return sum(
         (ci * cj * dot_symbol(i, j, squares) for (i, ci), (j, cj) in itertools.product(q.items(), q.items())), S.Zero
     )
