@@ -21,6 +21,7 @@ from amplitudes.physics.me2 import point_values, symbolic_per_diagram
 from amplitudes.physics.particles import marty_field, particle, particle_of_field
 from amplitudes.physics.phase_space import collision_point, invariants, momenta
 from amplitudes.physics.process import Process, symba_symmetry_factor
+from amplitudes.physics.text_numeric import amplitude_squared
 from symtok import encode, normalize
 from symtok.errors import SymtokError
 from symtok.indices import LORENTZ, Index
@@ -62,6 +63,7 @@ class RowCheck:
     process: str | None = None
     reason: str | None = None
     amplitude: str | None = None  # exact | sign | differs: the row's amplitude against the generated ones
+    squares: bool | None = None  # the row's amplitude text, summed |A|^2, equals its squared amplitude (on shell)
 
 
 @dataclass
@@ -102,7 +104,27 @@ def check_row(row: Row, theory: str, points: int, rng: random.Random) -> RowChec
         candidates = [c for c in candidates if abs(c(values) / target - 1) < 1e-9]
         if not candidates:
             return RowCheck(row.line, "mismatch", str(process), "no generated diagram matches")
-    return RowCheck(row.line, "match", str(process), amplitude=amplitude_agreement(row.amplitude, str(process), theory))
+    squares = None
+    if not process.offshell:  # the point above: on-shell spinors and polarisations square to the row's value
+        squares = text_squares_to(row.amplitude or "", process, p, values, target)
+    return RowCheck(
+        row.line,
+        "match",
+        str(process),
+        amplitude=amplitude_agreement(row.amplitude, str(process), theory),
+        squares=squares,
+    )
+
+
+def text_squares_to(amplitude: str, process: Process, p: np.ndarray, values: dict[str, float], target: float) -> bool:
+    """Whether the amplitude as written, |A|^2 summed over helicities and colours numerically
+    (amplitudes.physics.text_numeric, external vectors with -g) and averaged, times SYMBA's
+    identical-particle factor, equals ``target`` (the row's squared amplitude at the point)."""
+    try:
+        value = amplitude_squared(parse(amplitude), process, p, values)
+    except SymtokError:
+        return False
+    return abs(value * float(symba_symmetry_factor(process)) / target - 1) < 1e-9
 
 
 def _placement_free(expr) -> tuple[str, ...]:

@@ -216,29 +216,38 @@ def amplitudes_check_symba(
     progress: Progress = True,
 ) -> None:
     """Compare each row's squared amplitude with the generator's (OffShell legs included; external
-    gluons summed with -g, MARTY's per-diagram convention); every row gets a verdict (an unreadable
-    row is an error and the run goes on); exit 1 if any row does not match."""
+    gluons summed with -g, MARTY's per-diagram convention), and on shell check that the row's own
+    amplitude text, squared numerically, gives its squared amplitude; every row gets a verdict (an
+    unreadable row is an error and the run goes on); exit 1 if any row fails either check."""
     from amplitudes.symba import check_symba_rows
     from symtok.files import progress_bar
 
     counts = {"match": 0, "mismatch": 0, "error": 0}
     amplitudes = {"exact": 0, "sign": 0, "differs": 0}
+    squares = {True: 0, False: 0}
     shown = 0
     for result in progress_bar(check_symba_rows(path, theory, points), enabled=progress, unit="row", desc="check"):
         counts[result.status] += 1
         if result.amplitude is not None:
             amplitudes[result.amplitude] += 1
+        if result.squares is not None:
+            squares[result.squares] += 1
         if as_json:
             json_line(asdict(result))
         elif result.status != "match" and shown < 20:
             shown += 1
             warn(f"line {result.line}: {result.process or '?'}: {result.status}: {result.reason}")
+        elif result.squares is False and shown < 20:
+            shown += 1
+            warn(f"line {result.line}: {result.process}: the amplitude text does not square to the row's |M|^2")
     rows = sum(counts.values())
     summary = f"{counts['match']}/{rows} rows match the generated squared amplitudes"
     summary += f" ({counts['mismatch']} differ, {counts['error']} errors); their amplitudes: {amplitudes['exact']} as"
     summary += f" generated, {amplitudes['sign']} up to the overall sign, {amplitudes['differs']} written otherwise"
+    if squares[True] or squares[False]:
+        summary += f"; amplitude text squares to the row's |M|^2: {squares[True]}/{squares[True] + squares[False]} on-shell rows"
     (warn if as_json else say)(summary)
-    raise typer.Exit(0 if rows and counts["match"] == rows else 1)
+    raise typer.Exit(0 if rows and counts["match"] == rows and not squares[False] else 1)
 
 
 @app.command("train")

@@ -39,3 +39,17 @@ def test_the_cli_counts_and_prints_json_per_row(tmp_path, capsys):
     lines = [json.loads(x) for x in captured.out.splitlines() if x.strip()]
     assert len(lines) == n + 3 and {x["status"] for x in lines} == {"match", "mismatch", "error"}
     assert f"{n}/{n + 3} rows match" in captured.err
+
+
+def test_the_amplitude_text_of_each_on_shell_row_is_squared_and_a_wrong_one_fails(tmp_path, capsys):
+    path = tmp_path / "gen.txt"
+    generate("qed", path, processes=["e- a > e- a"], mode="diagram", progress=False)
+    rows = path.read_text().splitlines()
+    assert [r.squares for r in check_symba_rows(str(path))] == [True] * len(rows)
+    head, amplitude, squared = rows[0].rsplit(" : ", 2)
+    broken = tmp_path / "broken.txt"  # twice the row's amplitude: its square is 4 times the row's
+    broken.write_text(f"{head} : 2*({amplitude}) : {squared}\n")
+    (result,) = check_symba_rows(str(broken))
+    assert result.status == "match" and result.squares is False
+    assert run(["amplitudes", "check-symba", str(broken)]) == 1
+    assert "does not square" in capsys.readouterr().err
