@@ -369,9 +369,8 @@ class AmplitudeBuilder:
     def _reduction_side(self, line) -> tuple[str, int, int] | None:
         """("row" | "col", F, B) when the line is (boson vertex, propagator, boson vertex) with both
         bosons external: F is the fermion of the vertex MARTY rewrites the propagator at, B its
-        boson. That is the vertex of the higher-numbered boson when both fermions are on shell, of
-        the lower-numbered one otherwise (measured on every OffShell pattern of MARTY's 2025 rows);
-        the spinor equation then applies if F is on shell."""
+        boson. That is the vertex without the momentum MARTY eliminates (:meth:`eliminated_leg`), or
+        else the higher-numbered boson's; the spinor equation then applies if F is on shell."""
         if len(line.factors) != 3 or any(len(line.factors[k]) != 1 for k in (0, 2)):
             return None
         ends = [line.factors[0][0], line.factors[2][0]]
@@ -381,9 +380,19 @@ class AmplitudeBuilder:
             return None
         row_boson, col_boson = (int(arg[1:]) for _, _, arg in ends)
         sides = [("row", line.row, row_boson), ("col", line.col, col_boson)]
-        if any(fermion in self.process.offshell for _, fermion, _ in sides):
-            return min(sides, key=lambda side: side[2])
+        free = [side for side in sides if self.eliminated_leg() not in side[1:]]
+        if len(free) == 1:
+            return free[0]
         return max(sides, key=lambda side: side[2])
+
+    def eliminated_leg(self) -> int:
+        """The external momentum MARTY writes numerators without (momentum conservation): the first
+        vector boson's when every external fermion is on shell, else the last leg's (measured on
+        every OffShell pattern of the 2025 rows; its denominators always drop the last leg's)."""
+        legs = self.process.legs
+        fermions_on_shell = all(n not in self.process.offshell for n, p in enumerate(legs, 1) if not p.is_vector)
+        bosons = [n for n, p in enumerate(legs, 1) if p.is_vector]
+        return bosons[0] if fermions_on_shell and bosons else len(legs)
 
     def _shifted(self, propagator, legs: set[int]) -> tuple | None:
         """The propagator numerator with its momentum rewritten (sum_in p = sum_out p) in the momenta

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sympy import lambdify
 
-from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
+from amplitudes.physics.amplitude import AmplitudeBuilder, IndexFactory, diagram_amplitudes
 from amplitudes.physics.me2 import point_values, symbolic_per_diagram
 from amplitudes.physics.particles import marty_field
 from amplitudes.physics.phase_space import collision_point, invariants
@@ -103,3 +103,22 @@ def test_bad_text_is_a_clear_error():
     amplitude = diagram_amplitudes(parsed, "qed", IndexFactory(1))[0]
     with pytest.raises(SymtokError, match="no value for e"):
         amplitude_squared(amplitude, parsed, p, {k: v for k, v in values.items() if k != "e"})
+
+
+@pytest.mark.parametrize(
+    ("process", "eliminated"),
+    [
+        ("e- a > e- a", 2),  # every fermion on shell: the first vector boson's momentum
+        ("e- a* > e- a", 2),  # an off-shell boson changes nothing
+        ("e-* a > e- a", 4),  # an off-shell fermion: the last leg's
+        ("a a > e- e+", 1),
+        ("a a > e- e+*", 4),
+        ("u u~ > g g", 3),
+    ],
+)
+def test_the_momentum_marty_eliminates(process, eliminated):
+    """Measured on every OffShell pattern of the 2025 rows (docs/physics.md); the amplitude's value
+    does not depend on it (the tests above)."""
+    parsed = Process.parse(process)
+    theory = "qcd" if " g" in process else "qed"
+    assert AmplitudeBuilder(parsed, theory, IndexFactory(0)).eliminated_leg() == eliminated
