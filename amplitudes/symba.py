@@ -21,7 +21,7 @@ from amplitudes.physics.me2 import point_values, symbolic_per_diagram
 from amplitudes.physics.particles import marty_field, particle, particle_of_field
 from amplitudes.physics.phase_space import collision_point, invariants, momenta
 from amplitudes.physics.process import Process, symba_symmetry_factor
-from amplitudes.physics.text_numeric import amplitude_squared
+from amplitudes.physics.text_numeric import TooLarge, amplitude_squared
 from symtok import encode, normalize
 from symtok.errors import SymtokError
 from symtok.indices import LORENTZ, Index
@@ -116,12 +116,17 @@ def check_row(row: Row, theory: str, points: int, rng: random.Random) -> RowChec
     )
 
 
-def text_squares_to(amplitude: str, process: Process, p: np.ndarray, values: dict[str, float], target: float) -> bool:
+def text_squares_to(
+    amplitude: str, process: Process, p: np.ndarray, values: dict[str, float], target: float
+) -> bool | None:
     """Whether the amplitude as written, |A|^2 summed over helicities and colours numerically
     (amplitudes.physics.text_numeric, external vectors with -g) and averaged, times SYMBA's
-    identical-particle factor, equals ``target`` (the row's squared amplitude at the point)."""
+    identical-particle factor, equals ``target`` (the row's squared amplitude at the point); None
+    when it is too large to evaluate (g g > g g g: 2^25 external states)."""
     try:
         value = amplitude_squared(parse(amplitude), process, p, values)
+    except TooLarge:
+        return None
     except SymtokError:
         return False
     return abs(value * float(symba_symmetry_factor(process)) / target - 1) < 1e-9

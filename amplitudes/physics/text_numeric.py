@@ -41,6 +41,7 @@ from symtok.objects import (
 )
 
 MAX_TERMS = 20_000  # expanded terms: beyond this the expression is refused, not evaluated for minutes
+MAX_STATES = 1 << 21  # external helicity x colour states (32 MB per term; u u~ > g g g 1.2M); g g > g g g has 2^25
 _DIMENSION = {LORENTZ: 4, DIRAC: 4, FUNDAMENTAL: 3, ADJOINT: 8}
 Axis = tuple  # ("index", name, kind) | ("hel", leg) | ("col", leg)
 
@@ -198,17 +199,55 @@ def _term_tensor(term: Expr, point: _Point, values: Mapping[str, float], externa
     return scalar * np.einsum(spec, *tensors, optimize="greedy")
 
 
+_COLOURED = (ColouredSpinorU, ColouredSpinorV, ColouredPolarization)
+
+
+class TooLarge(SymtokError):
+    """The amplitude is too large to evaluate within the limits (not an error in the text)."""
+
+
+def expanded_terms(expr: Expr) -> int:
+    """How many terms expanding ``expr`` gives at most, without expanding it."""
+    if expr.is_Add:
+        return sum(expanded_terms(a) for a in expr.args)
+    if expr.is_Mul:
+        n = 1
+        for a in expr.args:
+            n *= expanded_terms(a)
+            if n > MAX_TERMS:
+                return n
+        return n
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 1:
+        return expanded_terms(expr.base) ** int(expr.exp)
+    return 1
+
+
+def check_size(expr: Expr, process: Process, vector_sum: str = "feynman") -> None:
+    """:class:`TooLarge` unless ``expr`` can be evaluated within MAX_TERMS and MAX_STATES."""
+    states = 1
+    for n in range(1, process.n_legs + 1):
+        leg = process.legs[n - 1]
+        states *= (4 if vector_sum == "feynman" else 2) if leg.is_vector else 2
+    colours = {_leg(w.momentum): 8 if isinstance(w, ColouredPolarization) else 3 for w in expr.atoms(*_COLOURED)}
+    for n in colours.values():
+        states *= n
+    if states > MAX_STATES:
+        raise TooLarge(f"{states} external helicity and colour states (limit {MAX_STATES})")
+    terms = expanded_terms(expr)
+    if terms > MAX_TERMS:
+        raise TooLarge(f"the expanded amplitude has more than {MAX_TERMS} terms")
+
+
 def amplitude_tensor(
     expr: Expr, process: Process, p: np.ndarray, values: Mapping[str, float], *, vector_sum: str = "feynman"
 ) -> tuple[np.ndarray, list[Axis], dict[int, np.ndarray]]:
     """(A, axes, weights): the amplitude for every external helicity and colour (axes ("hel", n),
     ("col", n)) and the weight of each vector leg's polarisation states."""
+    check_size(expr, process, vector_sum)
     masses = [float(leg.mass) for leg in process.legs]
     point = _Point(process, np.asarray(p, dtype=float), masses, vector_sum)
     expanded = expand(expr)
     terms = Add.make_args(expanded)
-    if len(terms) > MAX_TERMS:
-        raise SymtokError(f"the expanded amplitude has {len(terms)} terms (limit {MAX_TERMS})")
     wave_functions = ColouredSpinorU, ColouredSpinorV, ColouredPolarization
     coloured = sorted({_leg(w.momentum) for w in expanded.atoms(*wave_functions)})  # QED files: quarks colourless
     external: list[Axis] = [("hel", n) for n in range(1, process.n_legs + 1)] + [("col", n) for n in coloured]
@@ -247,4 +286,4 @@ def amplitude_squared(
     return float(np.sum(w * np.abs(amp) ** 2)) / states
 
 
-__all__ = ["MAX_TERMS", "amplitude_squared", "amplitude_tensor"]
+__all__ = ["MAX_STATES", "MAX_TERMS", "TooLarge", "amplitude_squared", "amplitude_tensor", "check_size"]

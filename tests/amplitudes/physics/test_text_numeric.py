@@ -14,7 +14,7 @@ from amplitudes.physics.me2 import point_values, symbolic_per_diagram
 from amplitudes.physics.particles import marty_field
 from amplitudes.physics.phase_space import collision_point, invariants
 from amplitudes.physics.process import Process
-from amplitudes.physics.text_numeric import amplitude_squared
+from amplitudes.physics.text_numeric import TooLarge, amplitude_squared
 from symtok import parse
 from symtok.errors import SymtokError
 
@@ -122,3 +122,12 @@ def test_the_momentum_marty_eliminates(process, eliminated):
     parsed = Process.parse(process)
     theory = "qcd" if " g" in process else "qed"
     assert AmplitudeBuilder(parsed, theory, IndexFactory(0)).eliminated_leg() == eliminated
+
+
+def test_an_amplitude_too_large_to_evaluate_is_refused_at_once():
+    """g g > g g g has 4^5 polarisation x 8^5 colour states: refused before any expansion."""
+    parsed = Process.parse("g g > g g g")
+    p, values = point(parsed, "qcd")
+    amplitude = diagram_amplitudes(parsed, "qcd", IndexFactory(0))[0]
+    with pytest.raises(TooLarge, match="external helicity and colour states"):
+        amplitude_squared(amplitude, parsed, p, values)
