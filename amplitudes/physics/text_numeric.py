@@ -41,7 +41,8 @@ from symtok.objects import (
 )
 
 MAX_TERMS = 20_000  # expanded terms: beyond this the expression is refused, not evaluated for minutes
-MAX_STATES = 1 << 20  # external helicity x colour states (16 MB per term; g g > g g has 2^20); u u~ > g g g 1.2M, g g > g g g 2^25
+# external helicity x colour states (16 MB per term): g g > g g has 2^20, u u~ > g g g 1.2M, g g > g g g 2^25
+MAX_STATES = 1 << 20
 _DIMENSION = {LORENTZ: 4, DIRAC: 4, FUNDAMENTAL: 3, ADJOINT: 8}
 Axis = tuple  # ("index", name, kind) | ("hel", leg) | ("col", leg)
 
