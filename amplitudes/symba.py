@@ -29,28 +29,37 @@ from symtok.io import BadRow, Row, read_rows
 from symtok.parse import parse
 
 
-def process_of_interaction(text: str, theory: str = "qed") -> Process:
-    """The Process of a SYMBA interaction field (legs in p_1..p_n order); field names are read as in a
-    file of ``theory`` (``t`` is the tau in QED files and the top in QCD files)."""
+def interaction_legs(text: str) -> tuple[tuple[str, bool, bool], ...]:
+    """The legs of a SYMBA interaction field in p_1..p_n order, each as (field name, AntiPart,
+    OffShell); SymtokError if a leg has other words or there are not 2 incoming and 2+ outgoing legs.
+    The one place the interaction field's words are read (predict, check-symba and the datasets)."""
     left, _, right = text.partition(" to ")
-    names = []
-    offshell = set()
+    legs: list[tuple[str, bool, bool]] = []
     for side in (left, right):
         for leg in re.split(r"\s{2,}", side.strip()):
             words = leg.split()
-            anti = "AntiPart" in words[:-1]
-            if "OffShell" in words[:-1]:
-                offshell.add(len(names) + 1)
             if not words or set(words[:-1]) - {"AntiPart", "OffShell"}:
                 raise SymtokError(f"cannot read the leg {leg!r} of {text!r}")
-            fld = words[-1].split("_", 1)[0]
-            names.append(particle_of_field(fld, anti=anti, theory=theory))
-        if side is left and len(names) != 2:
-            raise SymtokError(f"cannot read the process of {text!r}: {len(names)} incoming legs")
-    if len(names) < 4:
+            legs.append((words[-1].split("_", 1)[0], "AntiPart" in words[:-1], "OffShell" in words[:-1]))
+        if side is left and len(legs) != 2:
+            raise SymtokError(f"cannot read the process of {text!r}: {len(legs)} incoming legs")
+    if len(legs) < 4:
         raise SymtokError(f"cannot read the process of {text!r}")
-    legs = tuple(map(particle, names))
-    return Process((legs[0], legs[1]), legs[2:], frozenset(offshell))
+    return tuple(legs)
+
+
+def offshell_legs(text: str) -> tuple[int, ...]:
+    """Numbers (1-based, p_i order) of the legs a SYMBA interaction field marks OffShell."""
+    return tuple(n for n, (_, _, off) in enumerate(interaction_legs(text), start=1) if off)
+
+
+def process_of_interaction(text: str, theory: str = "qed") -> Process:
+    """The Process of a SYMBA interaction field (legs in p_1..p_n order); field names are read as in a
+    file of ``theory`` (``t`` is the tau in QED files and the top in QCD files)."""
+    read = interaction_legs(text)
+    legs = tuple(particle(particle_of_field(fld, anti=anti, theory=theory)) for fld, anti, _ in read)
+    offshell = frozenset(n for n, (_, _, off) in enumerate(read, start=1) if off)
+    return Process((legs[0], legs[1]), legs[2:], offshell)
 
 
 @dataclass(frozen=True)

@@ -61,13 +61,26 @@ def _value_text(row) -> str:  # row: amplitudes.learn.squared_predict.SquaredRow
     return text
 
 
-def _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress) -> None:
+def _legs(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"--offshell expects leg numbers such as 3,4; got {text!r}") from None
+
+
+def _squared(
+    amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress, offshell=None
+) -> None:
     from amplitudes.learn.predict import evaluate_expression
     from amplitudes.learn.squared_predict import predict_squared_one, predict_squared_rows
 
     if file is None:
         text = read_expr(amplitude) if amplitude is not None else None
-        r = predict_squared_one(text, process=process, model_dir=model, beam=beam, backend=backend, exact=exact)
+        r = predict_squared_one(
+            text, process=process, model_dir=model, beam=beam, backend=backend, exact=exact, legs=_legs(offshell)
+        )
         value = None
         if sqrt_s is not None or cos_theta is not None:
             value = evaluate_expression(r.amplitude, r.squared_amplitude, sqrt_s or 10.0, cos_theta or 0.0)
@@ -139,6 +152,13 @@ def predict(
             "regression: the numeric |M|^2 surrogate (default model: amplitude-default)",
         ),
     ] = "expression",
+    offshell: Annotated[
+        str | None,
+        typer.Option(
+            "--offshell",
+            help="the amplitude's OffShell external legs, e.g. 3,4 (default none; --file rows: their header)",
+        ),
+    ] = None,
 ) -> None:
     """Predict the squared amplitude of an amplitude (with --sqrt-s/--cos-theta also its value)."""
     from amplitudes.learn.predict import model_kind_of
@@ -153,7 +173,7 @@ def predict(
             _regressor(amplitude, sqrt_s, cos_theta, process, model, exact, file, backend, as_json)
         return
     with on_device(device, precision):
-        _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress)
+        _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress, offshell)
 
 
 def register(app: typer.Typer) -> None:

@@ -52,6 +52,10 @@ def squared_train(
     source_order: Annotated[
         bool | None, typer.Option("--source-order/--no-source-order", help="append the input's index order")
     ] = None,
+    source_legs: Annotated[
+        bool | None,
+        typer.Option("--source-legs/--no-source-legs", help="append each row's OffShell legs (SYMBA rows' header)"),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="seeds the model and the data order")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue output/run from its last checkpoint")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
@@ -70,6 +74,7 @@ def squared_train(
         seed=seed,
         progress=progress,
         source_order=source_order,
+        source_legs=source_legs,
     )
     with on_device(device, precision, compile_):
         report = train_squared_file(

@@ -94,6 +94,7 @@ def export_squared(
         kind=SQUARED_KIND,
         metadata={
             "source_order": config.source_order,
+            "source_legs": config.source_legs,
             "decode_budget": getattr(model, "decode_budget", None) or config.model.max_target_len,
             "max_source_len": config.model.max_source_len,
         },

@@ -58,6 +58,7 @@ class SquaredConfig(Config):
     label_smoothing: float = 0.0
     label_fraction: float = 1.0  # a seeded fraction of the training pairs (label-efficiency studies)
     source_order: bool = False  # append the input's own index order to the source (see source_tokens)
+    source_legs: bool = False  # append the row's OffShell external legs to the source (see source_tokens)
 
 
 def pad(sequences: Sequence[Sequence[int]], pad_id: int = 0) -> Tensor:
@@ -239,11 +240,15 @@ def predict_squared(
     beam: int = 1,
     batch_size: int = 32,
     order: bool = False,
+    legs: Sequence[Sequence[int]] | None = None,
     progress: bool = False,
 ) -> list[SquaredPrediction]:
-    """Predicted squared amplitude of each amplitude text; a row that cannot be read or is longer than
-    the model's limit gets an error, the others are decoded in batches."""
-    sources, where, out = encode_sources(vocab, amplitudes, order=order, max_source_len=model.config.max_source_len)
+    """Predicted squared amplitude of each amplitude text (``legs``: their OffShell legs, for a model
+    trained with them); a row that cannot be read or is longer than the model's limit gets an error,
+    the others are decoded in batches."""
+    sources, where, out = encode_sources(
+        vocab, amplitudes, order=order, legs=legs, max_source_len=model.config.max_source_len
+    )
     decoded = decode_ids(model, sources, beam=beam, batch_size=batch_size, vocab=vocab, progress=progress)
     for i, (ids, log_prob) in zip(where, decoded, strict=True):
         out[i] = prediction_of(vocab, ids, log_prob)

@@ -40,15 +40,23 @@ class PairSet:
 
 
 _NUMBER = re.compile(r"(\d+)")
+MAX_LEG = 8  # the vocabulary has s_ij for i, j <= 8
 
 
 def _natural(name: str) -> tuple[Any, ...]:
     return tuple(int(part) if part.isdigit() else part for part in _NUMBER.split(name))
 
 
-def source_tokens(text: str, *, order: bool = False) -> list[str]:
-    """The model input of an amplitude: its canonical tokens, then (``order``) ``<sep>`` and, per
-    canonical index, the rank of its original name among the input's names of that kind.
+def source_tokens(text: str, *, order: bool = False, legs: Sequence[int] | None = None) -> list[str]:
+    """The model input of an amplitude: its canonical tokens, then (``legs``, the numbers of its
+    OffShell external legs, possibly none) ``<sep> s_ii ... <sep>``, then (``order``) ``<sep>`` and,
+    per canonical index, the rank of its original name among the input's names of that kind.
+
+    ``legs`` says what the amplitude text cannot: an OffShell external leg keeps p_i^2 = s_ii in the
+    squared amplitude (an on-shell one has m_i^2), but it shows in the amplitude only where it
+    enters a propagator. In the generated 2->2 QED+QCD corpus with every OffShell pattern, 990 of
+    15,740 distinct amplitudes have more than one squared amplitude, which caps a text-only model at
+    94.6 % exact match (``benchmarks/symba2025_ceiling.py --legs``).
 
     Canonical tokens forget how the generator named and ordered things. On the 2025 benchmark that
     loses information the target depends on: rows whose amplitudes are equal up to renaming
@@ -58,6 +66,10 @@ def source_tokens(text: str, *, order: bool = False) -> list[str]:
     """
     normed, renaming = symtok.normalize_indices(symtok.parse(text))
     tokens = symtok.encode(normed)
+    if legs is not None:
+        if any(not 1 <= n <= MAX_LEG for n in legs):
+            raise SymtokError(f"OffShell legs must be numbered 1..{MAX_LEG}, got {sorted(legs)}")
+        tokens += [SEP, *(f"s_{n}{n}" for n in sorted(set(legs))), SEP]
     if not order:
         return tokens
     tokens.append(SEP)
@@ -70,13 +82,29 @@ def source_tokens(text: str, *, order: bool = False) -> list[str]:
     return tokens
 
 
-def _tokenize_row(row: Row | BadRow, order: bool = False) -> tuple[int, list[str], list[str], str] | BadRow:
+def row_legs(row: Row) -> tuple[int, ...]:
+    """The OffShell external legs of a row: from its SYMBA interaction field (or a process written
+    ``e- a > e- a*``), none without one (an amplitude given alone is read with every leg on shell)."""
+    if not row.process:
+        return ()
+    if " > " in row.process:
+        from amplitudes.physics.process import Process
+
+        return tuple(sorted(Process.parse(row.process).offshell))
+    from amplitudes.symba import offshell_legs
+
+    return offshell_legs(row.process)
+
+
+def _tokenize_row(
+    row: Row | BadRow, order: bool = False, legs: bool = False
+) -> tuple[int, list[str], list[str], str] | BadRow:
     if isinstance(row, BadRow):
         return row
     if row.squared_amplitude is None:
         return BadRow(row.line, "the row has no squared amplitude", row.amplitude[:500])
     try:
-        source = source_tokens(row.amplitude, order=order)
+        source = source_tokens(row.amplitude, order=order, legs=row_legs(row) if legs else None)
         return row.line, source, symtok.tokenize(row.squared_amplitude), row.amplitude
     except SymtokError as err:
         return BadRow(row.line, str(err).splitlines()[0], row.amplitude[:500])
@@ -89,17 +117,18 @@ def read_pairs(
     max_source_len: int = 1024,
     max_target_len: int = 1024,
     order: bool = False,
+    legs: bool = False,
     workers: int | None = None,
 ) -> PairSet:
-    """Tokenize every row of ``path`` that has a squared amplitude; rows that fail or are longer than
-    the limits become errors with the reason."""
+    """Tokenize every row of ``path`` that has a squared amplitude (``legs``: with its OffShell legs,
+    see source_tokens); rows that fail or are longer than the limits become errors with the reason."""
     rows = list(read_rows(str(path)))
     workers = workers or min(len(rows) // 500 + 1, os.cpu_count() or 1)
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
-            results = list(pool.map(partial(_tokenize_row, order=order), rows, chunksize=64))
+            results = list(pool.map(partial(_tokenize_row, order=order, legs=legs), rows, chunksize=64))
     else:
-        results = [_tokenize_row(r, order) for r in rows]
+        results = [_tokenize_row(r, order, legs) for r in rows]
     pairs, errors = [], []
     for result in results:
         if isinstance(result, BadRow):
@@ -143,16 +172,24 @@ def prediction_of(vocab: Vocab, ids: Sequence[int], log_prob: float | None = Non
 
 
 def encode_sources(
-    vocab: Vocab, amplitudes: Sequence[str], *, order: bool, max_source_len: int
+    vocab: Vocab,
+    amplitudes: Sequence[str],
+    *,
+    order: bool,
+    max_source_len: int,
+    legs: Sequence[Sequence[int]] | None = None,
 ) -> tuple[list[list[int]], list[int], list[SquaredPrediction | None]]:
     """Source ids of the amplitudes that can be read and fit the model (with their positions); the
-    others get their error in the returned list."""
+    others get their error in the returned list. ``legs``: each amplitude's OffShell legs, for a
+    model whose input has them (see source_tokens)."""
+    if legs is not None and len(legs) != len(amplitudes):
+        raise SymtokError(f"{len(legs)} OffShell-leg lists for {len(amplitudes)} amplitudes")
     sources: list[list[int]] = []
     where: list[int] = []
     out: list[SquaredPrediction | None] = [None] * len(amplitudes)
     for i, text in enumerate(amplitudes):
         try:
-            ids = vocab.encode(source_tokens(text, order=order))
+            ids = vocab.encode(source_tokens(text, order=order, legs=None if legs is None else legs[i]))
         except SymtokError as err:
             out[i] = SquaredPrediction(None, None, error=str(err).splitlines()[0])
             continue
@@ -166,15 +203,39 @@ def encode_sources(
     return sources, where, out
 
 
-def default_squared_dir() -> Path:
-    """The shipped squared-amplitude model: squared-default if present, else squared-symba2025."""
+#: The shipped squared-amplitude models, best first for amplitudes without colour (QED): the one
+#: trained on real MARTY rows (2025 benchmark, QED only), then the one trained on generated QED+QCD.
+QED_MODELS = ("squared-symba2025", "squared-default")
+COLOUR_MODELS = ("squared-default",)
+
+
+def has_colour(amplitude: str) -> bool:
+    """Whether an amplitude has colour (gluons, quark colour indices, the strong coupling g): a
+    QCD or mixed amplitude, which only a model trained on QCD rows can square. False for text that
+    does not parse (the model reports that error itself)."""
+    from symtok.indices import ADJOINT, FUNDAMENTAL
+    from symtok.tokens import INDEX_PREFIX
+
+    try:
+        tokens = symtok.tokenize(amplitude)
+    except SymtokError:
+        return False
+    prefixes = (INDEX_PREFIX[ADJOINT], INDEX_PREFIX[FUNDAMENTAL])
+    return any(t == "g" or t.startswith(prefixes) for t in tokens)
+
+
+def default_squared_dir(amplitude: str | None = None) -> Path:
+    """The shipped squared-amplitude model for ``amplitude``: squared-symba2025 (real MARTY rows,
+    QED only) for one without colour, squared-default (generated QED+QCD rows) for one with colour
+    (see has_colour) and when no amplitude is given; whichever of them is present."""
     from symtok.files import data_path
 
-    for name in ("squared-default", "squared-symba2025"):
+    names = QED_MODELS if amplitude is not None and not has_colour(amplitude) else (*COLOUR_MODELS, *QED_MODELS)
+    for name in names:
         path = Path(data_path("models")) / name
         if (path / "config.json").exists():
             return path
-    return Path(data_path("models")) / "squared-default"
+    return Path(data_path("models")) / names[0]
 
 
 def write_errors(errors: Sequence[BadRow], path: str | os.PathLike[str]) -> None:

@@ -163,7 +163,7 @@ def evaluate_squared_file(
 
     model, vocab, config = load_squared(model_dir)
     limits = {"max_source_len": config.model.max_source_len, "max_target_len": config.model.max_target_len}
-    data = read_pairs(path, vocab, order=config.source_order, **limits)
+    data = read_pairs(path, vocab, order=config.source_order, legs=config.source_legs, **limits)
     pairs = data.pairs[:limit] if limit else data.pairs
     seen = None
     if seen_path is not None:

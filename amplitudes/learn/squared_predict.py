@@ -10,16 +10,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import symtok
-from amplitudes.learn.squared_data import SquaredPrediction, default_squared_dir, encode_sources, prediction_of
+from amplitudes.learn.squared_data import (
+    SquaredPrediction,
+    default_squared_dir,
+    encode_sources,
+    prediction_of,
+    row_legs,
+)
 from symtok.errors import SymtokError
 from symtok.io import BadRow, Row, read_rows
 from symtok.vocab import Vocab
 
 
 def predict_onnx(
-    model_dir: str | os.PathLike[str], amplitudes: Sequence[str], *, batch_size: int = 32, beam: int = 1
+    model_dir: str | os.PathLike[str],
+    amplitudes: Sequence[str],
+    *,
+    batch_size: int = 32,
+    beam: int = 1,
+    legs: Sequence[Sequence[int]] | None = None,
 ) -> list[SquaredPrediction]:
-    """Greedy (or ``beam``-search) predictions with the exported graphs of ``model_dir`` (onnxruntime, no torch)."""
+    """Greedy (or ``beam``-search) predictions with the exported graphs of ``model_dir`` (onnxruntime,
+    no torch); ``legs`` as in predict_texts."""
     from symtok.onnx_seq2seq import OnnxSeq2Seq
 
     directory = Path(model_dir)
@@ -27,7 +39,11 @@ def predict_onnx(
     vocab = Vocab.load(directory / "vocab.json") if (directory / "vocab.json").exists() else Vocab.default()
     meta = graphs.meta
     sources, where, out = encode_sources(
-        vocab, amplitudes, order=bool(meta.get("source_order")), max_source_len=int(meta["max_source_len"])
+        vocab,
+        amplitudes,
+        order=bool(meta.get("source_order")),
+        legs=model_legs(bool(meta.get("source_legs")), legs, len(amplitudes)),
+        max_source_len=int(meta["max_source_len"]),
     )
     order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))
     for start in range(0, len(order), batch_size):
@@ -40,6 +56,14 @@ def predict_onnx(
     return [p for p in out if p is not None]
 
 
+def model_legs(uses_legs: bool, legs: Sequence[Sequence[int]] | None, count: int) -> Sequence[Sequence[int]] | None:
+    """The OffShell legs a model reads: none for a model trained without them; for one trained with
+    them the given legs, or every external leg on shell when none are given."""
+    if not uses_legs:
+        return None
+    return legs if legs is not None else [()] * count
+
+
 def predict_texts(
     model_dir: str | os.PathLike[str] | None,
     amplitudes: Sequence[str],
@@ -48,11 +72,33 @@ def predict_texts(
     batch_size: int = 32,
     backend: str = "torch",
     progress: bool = False,
+    legs: Sequence[Sequence[int]] | None = None,
 ) -> list[SquaredPrediction]:
-    """One prediction (or error) per amplitude with the model in ``model_dir`` (default: the shipped one)."""
-    directory = Path(model_dir) if model_dir is not None else default_squared_dir()
+    """One prediction (or error) per amplitude with the model in ``model_dir`` (default: the shipped
+    model for each amplitude, see default_squared_dir). ``legs``: each amplitude's OffShell external
+    legs (SYMBA rows' interaction field), read by a model trained with them (``source_legs``);
+    without them every external leg is on shell."""
+    if model_dir is None:
+        groups: dict[Path, list[int]] = {}
+        for i, text in enumerate(amplitudes):
+            groups.setdefault(default_squared_dir(text), []).append(i)
+        out: list[SquaredPrediction | None] = [None] * len(amplitudes)
+        for directory, where in groups.items():
+            found = predict_texts(
+                directory,
+                [amplitudes[i] for i in where],
+                beam=beam,
+                batch_size=batch_size,
+                backend=backend,
+                progress=progress,
+                legs=None if legs is None else [legs[i] for i in where],
+            )
+            for i, p in zip(where, found, strict=True):
+                out[i] = p
+        return [p for p in out if p is not None]
+    directory = Path(model_dir)
     if backend == "onnx":
-        return predict_onnx(directory, amplitudes, batch_size=batch_size, beam=beam)
+        return predict_onnx(directory, amplitudes, batch_size=batch_size, beam=beam, legs=legs)
     if backend != "torch":
         raise SymtokError(f"backend must be torch or onnx, got {backend!r}")
     if not (directory / "config.json").exists() and not (directory / "checkpoint" / "config.json").exists():
@@ -61,7 +107,14 @@ def predict_texts(
 
     model, vocab, config = load_squared(directory)
     return predict_squared(
-        model, vocab, amplitudes, beam=beam, batch_size=batch_size, order=config.source_order, progress=progress
+        model,
+        vocab,
+        amplitudes,
+        beam=beam,
+        batch_size=batch_size,
+        order=config.source_order,
+        legs=model_legs(config.source_legs, legs, len(amplitudes)),
+        progress=progress,
     )
 
 
@@ -103,7 +156,10 @@ def predict_squared_rows(
     if point is not None:
         check_point(*point)  # a bad point is the caller's error, before any work
 
-    rows = list(read_rows(path))
+    rows: list[Row | BadRow] = list(read_rows(path))
+    legs = model_dir is None or _reads_legs(Path(model_dir))  # the shipped default reads them
+    if legs:
+        rows = [_with_legs(r) for r in rows]
     good = [r for r in rows if isinstance(r, Row)]
     predictions = iter(
         predict_texts(
@@ -113,6 +169,7 @@ def predict_squared_rows(
             batch_size=batch_size,
             backend=backend,
             progress=progress,
+            legs=[row_legs(r) for r in good] if legs else None,  # unreadable fields are BadRows above
         )
     )
     out: list[SquaredRow] = []
@@ -138,6 +195,30 @@ def predict_squared_rows(
         result = SquaredRow(row.line, p.text, exact, same)
         out.append(result if point is None else _at_point(result, row, point))
     return out
+
+
+def _reads_legs(directory: Path) -> bool:
+    """Whether the model in ``directory`` was trained with OffShell legs in its input (its config.json
+    says; a missing or broken one is reported by the loader)."""
+    import json
+
+    for path in (directory / "config.json", directory / "checkpoint" / "config.json"):
+        try:
+            return bool(json.loads(path.read_text(encoding="utf-8")).get("source_legs"))
+        except (OSError, ValueError, AttributeError):
+            continue
+    return False
+
+
+def _with_legs(row: Row | BadRow) -> Row | BadRow:
+    """The row, or a BadRow when its interaction field cannot be read for its OffShell legs."""
+    if isinstance(row, BadRow):
+        return row
+    try:
+        row_legs(row)
+    except SymtokError as err:
+        return BadRow(row.line, f"the interaction field: {str(err).splitlines()[0]}", row.amplitude[:500])
+    return row
 
 
 def _at_point(result: SquaredRow, row: Row, point: tuple[float, float]) -> SquaredRow:
@@ -198,10 +279,12 @@ def predict_squared_one(
     beam: int = 1,
     backend: str = "torch",
     exact: bool = False,
+    legs: Sequence[int] | None = None,
 ) -> ExpressionPrediction:
     """Predict the squared amplitude of one amplitude (or of a process's first diagram, built by the
-    generator); with ``exact`` also compare it with the generator's. SymtokError when the amplitude
-    cannot be read or the model cannot decode it."""
+    generator); with ``exact`` also compare it with the generator's. ``legs``: the amplitude's
+    OffShell external legs (default: a process's own, else none), for a model that reads them.
+    SymtokError when the amplitude cannot be read or the model cannot decode it."""
     if (amplitude is None) == (process is None):
         raise SymtokError("give an amplitude or a process, not both")
     truth = None
@@ -213,8 +296,11 @@ def predict_squared_one(
         proc = Process.parse(process)
         row = process_rows(proc, infer_theory(proc), mode="diagram")[0]
         amplitude, truth = row.amplitude, row.squared_amplitude
-    directory = Path(model_dir) if model_dir is not None else default_squared_dir()
-    (p,) = predict_texts(directory, [amplitude or ""], beam=beam, backend=backend)
+        legs = sorted(proc.offshell) if legs is None else legs
+    directory = Path(model_dir) if model_dir is not None else default_squared_dir(amplitude)
+    (p,) = predict_texts(
+        directory, [amplitude or ""], beam=beam, backend=backend, legs=None if legs is None else [tuple(legs)]
+    )
     if p.text is None:
         raise SymtokError(p.error or "no prediction")
     same = None

@@ -79,7 +79,7 @@ def train_squared_file(
     vocab = Vocab.default()
     out = Path(out_dir)
     limits = {"max_source_len": config.model.max_source_len, "max_target_len": config.model.max_target_len}
-    data = read_pairs(train_path, vocab, order=config.source_order, **limits)
+    data = read_pairs(train_path, vocab, order=config.source_order, legs=config.source_legs, **limits)
     if not data.pairs:
         raise SymtokError(f"{train_path} has no row with an amplitude and a squared amplitude that tokenizes")
     if is_main_process():
@@ -92,7 +92,7 @@ def train_squared_file(
         return TrainReport(len(data.pairs), len(data.errors), out / "model", metrics, time.perf_counter() - started)
     if valid_path is not None:
         model, _, _ = load_squared(out / "run")
-        valid = read_pairs(valid_path, vocab, order=config.source_order, **limits)
+        valid = read_pairs(valid_path, vocab, order=config.source_order, legs=config.source_legs, **limits)
         found, _ = evaluate_pairs(
             model, vocab, valid.pairs, beam=beam, seen_amplitudes=[p.amplitude for p in data.pairs]
         )
@@ -115,6 +115,7 @@ def configure(
     seed: int | None = None,
     progress: bool | None = None,
     source_order: bool | None = None,
+    source_legs: bool | None = None,
 ) -> SquaredConfig:
     """A SquaredConfig from a JSON file (strict), or from a trained model's config.json (its training
     config: retrain like it), with command-line overrides applied."""
@@ -140,6 +141,8 @@ def configure(
         config = dataclasses.replace(config, label_fraction=label_fraction)
     if source_order is not None:
         config = dataclasses.replace(config, source_order=source_order)
+    if source_legs is not None:
+        config = dataclasses.replace(config, source_legs=source_legs)
     return dataclasses.replace(config, train=train, model=model)
 
 
@@ -197,11 +200,10 @@ def split_generated(
     orderings: str = "all",
 ) -> tuple[Path, Path]:
     """Build the generated corpus of ``theories`` (every diagram row, each leg ordering and, with
-    ``offshell``, every pattern of OffShell legs: MARTY's rows) and split it into train.csv / test.csv
-    (``amp,sqamp``) by ``rows`` (a seeded hash of each row, SYMBA's protocol) or by ``processes``
-    (every ordering and OffShell variant of a held-out process is in test)."""
-    import csv
-
+    ``offshell``, every pattern of OffShell legs: MARTY's rows) and split it into train.txt / test.txt
+    (SYMBA rows, whose interaction field keeps the OffShell legs) by ``rows`` (a seeded hash of each
+    row, SYMBA's protocol) or by ``processes`` (every ordering and OffShell variant of a held-out
+    process is in test)."""
     from amplitudes.corpus import CorpusConfig, build_corpus, read_corpus
     from symtok.files import atomic_path
 
@@ -218,13 +220,16 @@ def split_generated(
     )
     build_corpus(config, out / "corpus", workers=workers)
     column = "split_row" if split == "rows" else "split_process"
-    table = read_corpus(out / "corpus", ["amplitude", "squared_amplitude", column]).to_pylist()
-    paths = (out / "train.csv", out / "test.csv")
+    fields = ["interaction", "vertices", "amplitude", "squared_amplitude"]
+    table = read_corpus(out / "corpus", [*fields, column]).to_pylist()
+    paths = (out / "train.txt", out / "test.txt")
     for path, want in zip(paths, ("train", "test"), strict=True):
-        with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["amp", "sqamp"])
-            writer.writerows([r["amplitude"], r["squared_amplitude"]] for r in table if r[column] == want)
+        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            for r in table:
+                if r[column] == want:
+                    fh.write(
+                        f"Interaction:  {r['interaction']} : {r['vertices']} : {r['amplitude']} : {r['squared_amplitude']}\n"
+                    )
     return paths
 
 
@@ -241,7 +246,10 @@ def train_generated(
     offshell: bool = True,
 ) -> TrainReport:
     """The default model from generated data only: build the corpus, split, train, evaluate on the
-    test split, and (``publish_to``) write the model directory there."""
+    test split, and (``publish_to``) write the model directory there. The model reads each row's
+    OffShell legs (``source_legs``): generated rows always carry them, and without them the text
+    alone does not determine the squared amplitude (see source_tokens)."""
+    config = dataclasses.replace(config or SquaredConfig(), source_legs=True)
     train_path, test_path = split_generated(
         Path(out_dir) / "data",
         theories=theories,

@@ -110,13 +110,13 @@ def test_corpus_shards_are_rows_for_every_reader_and_the_cli(tmp_path, capsys):
 
 
 def test_generated_training_split_comes_from_the_corpus(tmp_path):
-    import csv
-
     from amplitudes.learn.squared_train import split_generated
+    from symtok.io import Row, read_rows
 
     def pairs(path):
-        with open(path, newline="", encoding="utf-8") as fh:
-            return [tuple(r) for r in list(csv.reader(fh))[1:]]
+        rows = list(read_rows(str(path)))
+        assert all(isinstance(r, Row) and r.process for r in rows)  # SYMBA rows: the header travels along
+        return [(r.process, r.amplitude, r.squared_amplitude) for r in rows]
 
     train, test = split_generated(tmp_path, theories=("qed",), split="processes", test_fraction=0.2, offshell=False)
     train_rows, test_rows = pairs(train), pairs(test)
