@@ -64,10 +64,15 @@ def _value_text(row) -> str:  # row: amplitudes.learn.squared_predict.SquaredRow
 def _legs(text: str | None) -> list[int] | None:
     if text is None:
         return None
+    from amplitudes.learn.squared_data import MAX_LEG
+
     try:
-        return [int(part) for part in text.split(",") if part.strip()]
+        legs = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise typer.BadParameter(f"--offshell expects leg numbers such as 3,4; got {text!r}") from None
+    if any(not 1 <= n <= MAX_LEG for n in legs):
+        raise typer.BadParameter(f"--offshell legs are numbered 1..{MAX_LEG}; got {text!r}")
+    return legs
 
 
 def _squared(
@@ -156,7 +161,8 @@ def predict(
         str | None,
         typer.Option(
             "--offshell",
-            help="the amplitude's OffShell external legs, e.g. 3,4 (default none; --file rows: their header)",
+            help="the amplitude's OffShell external legs, e.g. 3,4, for a model that reads them "
+            "(default none; --process: its starred legs; --file rows: their header)",
         ),
     ] = None,
 ) -> None:

@@ -297,7 +297,10 @@ def predict_squared_one(
         row = process_rows(proc, infer_theory(proc), mode="diagram")[0]
         amplitude, truth = row.amplitude, row.squared_amplitude
         legs = sorted(proc.offshell) if legs is None else legs
-    directory = Path(model_dir) if model_dir is not None else default_squared_dir(amplitude)
+    if model_dir is not None:
+        directory = Path(model_dir)
+    else:  # a generated amplitude goes to the model trained on generated rows
+        directory = default_squared_dir(None if process is not None else amplitude)
     (p,) = predict_texts(
         directory, [amplitude or ""], beam=beam, backend=backend, legs=None if legs is None else [tuple(legs)]
     )

@@ -5,6 +5,7 @@ row's legs from its interaction field, and predict passes them on."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -117,6 +118,10 @@ def test_the_shipped_default_squares_qed_with_the_real_row_model_and_colour_with
     assert not has_colour(qed) and has_colour(qcd) and not has_colour("((")
     assert default_squared_dir(qed).name == "squared-symba2025"
     assert default_squared_dir(qcd).name == default_squared_dir().name == "squared-default"
+    from amplitudes.learn.squared_predict import predict_squared_one
+
+    assert Path(predict_squared_one(None, process="e+ e- > mu+ mu-").model).name == "squared-default"
+    assert Path(predict_squared_one(qed).model).name == "squared-symba2025"
     routed = predict_texts(None, [qcd, qed, "(("])
     assert len(routed) == 3 and routed[2].error
     assert routed[0].tokens == predict_texts(data_path("models", "squared-default"), [qcd])[0].tokens
