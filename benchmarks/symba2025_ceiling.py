@@ -11,7 +11,8 @@
 
 ``--legs`` keys each row by its amplitude and its OffShell legs (read from SYMBA rows' interaction
 field, as a model trained with ``source_legs`` sees it): on generated SYMBA rows
-(``split_generated``) that removes the ambiguity; the benchmark's CSV has no header to read them from.
+(``split_generated``) that removes the ambiguity; the benchmark's CSV has no header to read them from. ``--order`` keys each row by its amplitude and
+the amplitude's own index order (``source_order``: ranks of the input's index names, no names).
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ def main() -> None:
     ap.add_argument("--train", default=str(SHARED / "symba2025_train.csv"))
     ap.add_argument("--valid", default=str(SHARED / "symba_qed_normalized_dev.csv"))
     ap.add_argument("--legs", action="store_true", help="the model input includes each row's OffShell legs")
+    ap.add_argument("--order", action="store_true", help="the model input includes the amplitude's own index order")
     args = ap.parse_args()
     vocab = Vocab.default()
-    train = read_pairs(args.train, vocab, legs=args.legs).pairs
-    valid = read_pairs(args.valid, vocab, legs=args.legs).pairs
+    train = read_pairs(args.train, vocab, order=args.order, legs=args.legs).pairs
+    valid = read_pairs(args.valid, vocab, order=args.order, legs=args.legs).pairs
     targets: dict[tuple[int, ...], Counter] = defaultdict(Counter)
     for p in train:
         targets[p.source][p.target] += 1

@@ -70,12 +70,15 @@ def make_temporary(target: str | os.PathLike[str], *, directory: bool = False) -
     """A new empty file (or directory) beside ``target`` named for it, this host and this process,
     after removing the ones killed writers left (:func:`remove_stale_temporaries`)."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(target)
-    prefix, parent = f".{target.name}.{_HOST}.{os.getpid()}-", target.parent
-    if directory:
-        return Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent))
-    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target)
+        prefix, parent = f".{target.name}.{_HOST}.{os.getpid()}-", target.parent
+        if directory:
+            return Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent))
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=parent)
+    except OSError as err:  # name the output the user asked for, not our temporary
+        raise OSError(err.errno, f"cannot write there ({err.strerror})", str(target)) from None
     os.close(fd)
     return Path(tmp)
 

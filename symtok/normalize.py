@@ -49,6 +49,8 @@ CANONICAL_NAMES: dict[str, str] = {
 }
 MAX_LEAVES = 2000  # individualisation branches explored before settling for the best so far
 SEARCH_WORK = 4_000_000  # leaves x tree nodes: a big expression gets fewer branches, so time stays bounded
+SEARCH_BUDGET = 1_000_000  # vertices visited (refinement rounds, leaf keys) before settling, at least 40 per tree node
+MAX_DEPTH = 200  # individualisations on one path; beyond, the remaining ties are broken by traversal order
 ROUND_REFINEMENT_MAX = 128  # distinct indices up to which the round refinement (the original canonical form) is used
 
 _IDX, _STATIC, _NODE = 0, 1, 2
@@ -97,7 +99,11 @@ class _Canonicaliser:
             size += 1
             if node[0] == _NODE:
                 stack.extend(node[3])
+        self.size = size
         self.max_leaves = max(16, min(MAX_LEAVES, SEARCH_WORK // size))
+        self.work = 0  # vertices visited so far (refinement rounds, leaf keys), bounded by budget
+        self.budget = max(SEARCH_BUDGET, 40 * size)
+        self.settled = False  # a path's ties were broken by traversal order: no further branches
         self.warned = False
 
     def node_key(self, node: list[Any], colours: dict[IndexKey, int], memo: dict[int, Any]) -> Any:
@@ -135,6 +141,7 @@ class _Canonicaliser:
         """Split colour classes by the colours of everything around each index until stable."""
         classes = len(set(colours.values()))
         while True:
+            self.work += self.size
             occ = self.occurrences(colours)
             sig = {k: (colours[k], sorted(occ[k])) for k in self.index_keys}
             order = sorted(self.index_keys, key=sig.__getitem__)
@@ -157,14 +164,22 @@ class _Canonicaliser:
         Two leaves with the same key reveal an automorphism of the expression (the index of colour c in
         one goes to the index of colour c in the other). At the first level, a candidate in the orbit
         of one already explored, under the automorphisms found so far, would give the same leaves and is
-        skipped (nauty's orbit pruning): a trace of n identical matrices costs a few branches, not n."""
+        skipped (nauty's orbit pruning): a trace of n identical matrices costs a few branches, not n.
+
+        Bounded: past ``self.budget`` vertices of work or ``MAX_DEPTH`` individualisations, the path's
+        remaining ties are broken by traversal order (:meth:`break_ties`) and no branch is tried after."""
         colours = self.refine(colours)
+        self.work += len(colours)  # this level's own bookkeeping
         cells: dict[int, list[IndexKey]] = {}
         for k, c in colours.items():
             cells.setdefault(c, []).append(k)
         tied = [cell for c, cell in sorted(cells.items()) if len(cell) > 1]
+        if tied and (self.work >= self.budget or depth >= MAX_DEPTH):
+            self._warn()
+            colours, tied, self.settled = self.break_ties(colours), [], True
         if not tied:
             self.leaves += 1
+            self.work += self.size
             key = self.node_key(self.tree, colours, {})
             if self.best is not None and key == self.best[0]:
                 self._automorphism(colours, self.best[1])
@@ -174,10 +189,8 @@ class _Canonicaliser:
         best = None
         explored: list[IndexKey] = []
         for chosen in tied[0]:
-            if self.leaves >= self.max_leaves and best is not None:
-                if not self.warned:
-                    log.warning("normalize: %d symmetric branches explored; result may depend on names", self.leaves)
-                    self.warned = True
+            if best is not None and (self.leaves >= self.max_leaves or self.work >= self.budget or self.settled):
+                self._warn()
                 break
             if depth == 0 and any(self._orbit(chosen) == self._orbit(e) for e in explored):
                 continue
@@ -186,6 +199,23 @@ class _Canonicaliser:
             if found is not None and (best is None or found[0] < best[0]):
                 best = found
         return best
+
+    def _warn(self) -> None:
+        if not self.warned:
+            log.warning(
+                "normalize: search bound reached (%d symmetric branches explored); result may depend on names",
+                self.leaves,
+            )
+            self.warned = True
+
+    def break_ties(self, colours: dict[IndexKey, int]) -> dict[IndexKey, int]:
+        """A discrete colouring refining ``colours``: indices of one class ordered by first appearance
+        (children in structural-key order; equal siblings in the input's order, so this step alone may
+        depend on names). Used once the search bound is reached, instead of individualising further."""
+        position = {k: n for n, k in enumerate(self.first_appearance(colours))}
+        self.work += 2 * self.size
+        ranked = sorted(colours, key=lambda k: (colours[k], position.get(k, len(position))))
+        return {k: n for n, k in enumerate(ranked)}
 
     def individualise(self, colours: dict[IndexKey, int], chosen: IndexKey) -> dict[IndexKey, int]:
         """``colours`` with ``chosen`` given a colour of its own, just below its old class."""
@@ -279,6 +309,7 @@ class _WorklistCanonicaliser(_Canonicaliser):
     def refine(self, colours: dict[IndexKey, int]) -> dict[IndexKey, int]:
         if isinstance(colours, _Individualised):  # from an equitable colouring: only around the chosen index
             colour, size, class_sig, next_id = colours.start()
+            self.work += len(colour)
             touched = list({w for w, _ in self.adj[colours.vertex]} | {colours.vertex})
             return self._result(self._refine(colour, size, class_sig, next_id, touched))
         labels = list(self.labels)
@@ -305,6 +336,7 @@ class _WorklistCanonicaliser(_Canonicaliser):
         """Refine the vertex colouring in place from the ``touched`` vertices until stable; returns
         the state (colours, class sizes, class signatures, next colour id) to refine further from."""
         while touched:
+            self.work += len(touched)
             by_class: dict[int, list[int]] = {}
             for v in touched:
                 if size[colour[v]] > 1:

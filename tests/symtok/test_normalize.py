@@ -144,3 +144,21 @@ def test_long_chains_take_the_worklist_refinement_and_stay_canonical():
     assert time.perf_counter() - started < 20  # the round refinement took about 40 s here
     assert normalize(_renamed(expr, 2)) == first
     assert normalize(first) == first
+
+
+def test_copies_sharing_their_indices_end_the_search_at_its_bound(caplog):
+    """1,200 copies of Tr(gamma_mu gamma_nu gamma_mu gamma_nu) all using mu and nu (each index 2,400
+    times: invalid, yet accepted text) form one component with 1,200! symmetric labellings; the search
+    went 1,200 individualisations deep (RecursionError after 37 s). Past its bound it breaks the
+    remaining ties by traversal order: the result comes back, warned of, and round-trips."""
+    import time
+
+    from symtok import decode, encode
+
+    expr = parse("mul(" + ",".join(["Tr(gamma_mu,gamma_nu,gamma_mu,gamma_nu)"] * 1200) + ")")
+    started = time.perf_counter()
+    first = normalize(expr)
+    assert time.perf_counter() - started < 60
+    assert "search bound reached" in caplog.text
+    assert decode(encode(first)) == first
+    assert len({i.key for i in first.atoms(Index)}) == len({i.key for i in expr.atoms(Index)})
