@@ -11,8 +11,9 @@
 
 ``--legs`` keys each row by its amplitude and its OffShell legs (read from SYMBA rows' interaction
 field, as a model trained with ``source_legs`` sees it): on generated SYMBA rows
-(``split_generated``) that removes the ambiguity; the benchmark's CSV has no header to read them from. ``--order`` keys each row by its amplitude and
-the amplitude's own index order (``source_order``: ranks of the input's index names, no names).
+(``split_generated``) that removes the ambiguity; the benchmark's CSV has no header to read them from.
+``--order`` keys each row by its amplitude and the amplitude's own index order (``source_order``:
+ranks of the input's index names, no names).
 """
 
 from __future__ import annotations
