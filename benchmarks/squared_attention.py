@@ -28,28 +28,11 @@ import torch
 
 from amplitudes.learn.squared import length_batches, train_squared
 from amplitudes.learn.squared_data import read_pairs
-from amplitudes.learn.squared_eval import evaluate_pairs
+from amplitudes.learn.squared_eval import evaluate_pairs, teacher_forced
 from amplitudes.learn.squared_train import configure
 from symtok.vocab import Vocab
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def teacher_forced(model, pairs, tokens_per_batch: int) -> tuple[float, float]:
-    """(token accuracy, share of rows with every target token right), both teacher forced."""
-    pad, bos, eos = model.config.pad_id, model.config.bos_id, model.config.eos_id
-    correct = total = rows_right = rows = 0
-    model.eval()
-    with torch.inference_mode():
-        for source, target in length_batches(list(pairs), tokens_per_batch, eos):
-            logits = model(source, torch.cat([torch.full_like(target[:, :1], bos), target[:, :-1]], 1))
-            real = target != pad
-            hit = (logits.argmax(-1) == target) | ~real
-            correct += int(hit[real].sum())
-            total += int(real.sum())
-            rows_right += int(hit.all(dim=1).sum())
-            rows += len(target)
-    return correct / max(1, total), rows_right / max(1, rows)
 
 
 def main() -> None:
@@ -90,7 +73,8 @@ def main() -> None:
             log = [json.loads(line) for line in (Path(tmp) / attention / "metrics.jsonl").read_text().splitlines()]
             log = [r for r in log if "items_per_s" in r]
             steps_per_s = statistics.median(r["items_per_s"] for r in log)
-            token_acc, rows_right = teacher_forced(model, valid, base.tokens_per_batch)
+            token_acc, right = teacher_forced(model, valid, base.tokens_per_batch)
+            rows_right = sum(right) / max(1, len(right))
             row = {
                 "attention": attention,
                 "steps": args.steps,

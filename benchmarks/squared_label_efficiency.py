@@ -1,11 +1,24 @@
 """Label efficiency of the squared-amplitude model: LM-JEPA-pretrained encoder vs from scratch at a
-few fractions of the training pairs, several seeds, mean ± std of exact match and numerical
-equivalence on the held-out split (selection and report only, never trained on).
+few fractions of the training pairs, several seeds, mean ± std on the held-out split (selection and
+report only, never trained on).
 
     python benchmarks/squared_label_efficiency.py --out runs/labels [--fractions 0.01,0.1] [--seeds 0,1,2]
+        [--pretrained runs/labels/pretrain] [--arms scratch,jepa,supervised] [--decode-rows N]
 
-The pretraining corpus is every training amplitude (no squared amplitudes read). Each run trains
-the same model for the same number of steps; only the initialisation of the encoder differs.
+The pretraining corpus is every training amplitude (no squared amplitudes read) and the amplitudes
+of ``--pretrain-on`` files (e.g. the generated corpus). A finished run leaves its result.json and is
+not rerun, so arms can run in separate processes and a last invocation tabulates them all. Each run trains
+the same model for the same number of steps on the same batches; only the initialisation of the
+encoder (and of the token embedding the decoder shares with it) differs:
+- ``scratch``: random;
+- ``jepa``: the context encoder of the LM-JEPA checkpoint;
+- ``supervised`` (the ablation): the encoder of a model trained on every label (``--encoder-from``,
+  by default the shipped squared-symba2025). It bounds what any pretrained encoder can give: if even
+  this encoder gains little at few labels, the decoder, not the encoder, is what the labels teach.
+
+Exact match is teacher forced (a row whose every target token is the argmax given the true prefix,
+``squared_eval.teacher_forced``), which equals unconstrained greedy decoding's exact match without
+decoding; ``--decode-rows N`` also decodes N held-out rows for numerical equivalence.
 """
 
 from __future__ import annotations
@@ -22,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from amplitudes.learn.squared import train_squared
 from amplitudes.learn.squared_data import read_pairs
-from amplitudes.learn.squared_eval import evaluate_pairs
+from amplitudes.learn.squared_eval import evaluate_pairs, teacher_forced
 from amplitudes.learn.squared_train import configure, pretrain_squared_file
+from symtok.files import atomic_write_text
 from symtok.vocab import Vocab
 
 
@@ -31,7 +45,15 @@ def sd(values: list[float]) -> float:
     return statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def final_loss(run_dir: Path) -> float:
+    """Mean training loss of the last four logged steps of a run."""
+    log = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    losses = [r["loss"] for r in log if "loss" in r and "step" in r]
+    return statistics.mean(losses[-4:]) if losses else float("nan")
 
 
 def main() -> None:
@@ -42,58 +64,92 @@ def main() -> None:
     ap.add_argument("--fractions", default="0.01,0.1,1.0")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--steps", type=int, default=600, help="fine-tuning steps of every run")
+    ap.add_argument("--lr", type=float, default=None, help="fine-tuning learning rate (default: the config's)")
     ap.add_argument("--pretrain-steps", type=int, default=1000)
+    ap.add_argument("--pretrained", default=None, help="an existing jepa-encoder checkpoint (skips pretraining)")
+    ap.add_argument(
+        "--pretrain-on", nargs="*", default=[], help="more amplitude files to pretrain on (generated rows, ...)"
+    )
+    ap.add_argument("--arms", default="scratch,jepa", help="comma-separated: scratch, jepa, supervised")
+    ap.add_argument("--encoder-from", default=str(ROOT / "data" / "models" / "squared-symba2025"))
     ap.add_argument("--valid-rows", type=int, default=None, help="evaluate on the first N held-out rows")
+    ap.add_argument("--decode-rows", type=int, default=0, help="also greedy-decode the first N held-out rows")
     ap.add_argument("--out", required=True)
     ap.add_argument("--plot", default=None)
     args = ap.parse_args()
+    arms = args.arms.split(",")
+    if unknown := set(arms) - {"scratch", "jepa", "supervised"}:
+        ap.error(f"unknown arms {sorted(unknown)}")
     out = Path(args.out)
     base = configure(args.config, progress=False)
     vocab = Vocab.default()
     train = read_pairs(args.train, vocab, order=base.source_order).pairs
     valid = read_pairs(args.valid, vocab, order=base.source_order).pairs[: args.valid_rows]
-    started = time.perf_counter()
-    n_seq, pretrained = pretrain_squared_file([args.train], out / "pretrain", base, steps=args.pretrain_steps)
-    print(f"# pretrained on {n_seq} distinct training amplitudes in {time.perf_counter() - started:.0f} s")
+    pretrained = args.pretrained
+    if pretrained is None and (out / "pretrain" / "checkpoint").exists():
+        pretrained = out / "pretrain"  # an earlier invocation's
+    if "jepa" in arms and pretrained is None:
+        started = time.perf_counter()
+        n_seq, pretrained = pretrain_squared_file(
+            [args.train, *args.pretrain_on], out / "pretrain", base, steps=args.pretrain_steps
+        )
+        print(f"# pretrained on {n_seq} distinct amplitudes in {time.perf_counter() - started:.0f} s")
     results = []
     for fraction in (float(f) for f in args.fractions.split(",")):
         for seed in (int(s) for s in args.seeds.split(",")):
-            for init in ("scratch", "jepa"):
+            for init in arms:
                 cfg = dataclasses.replace(
                     base,
                     label_fraction=fraction,
                     model=dataclasses.replace(base.model, seed=seed),
-                    train=dataclasses.replace(base.train, steps=args.steps, seed=seed, checkpoint_every=0),
+                    train=dataclasses.replace(
+                        base.train, steps=args.steps, seed=seed, checkpoint_every=0, lr=args.lr or base.train.lr
+                    ),
                 )
                 run_dir = out / f"f{fraction}-s{seed}-{init}"
+                done = run_dir / "result.json"
+                if done.exists() and json.loads(done.read_text()).get("steps") == args.steps:
+                    results.append(json.loads(done.read_text()))  # a finished run of an earlier invocation
+                    print(done.read_text().strip(), flush=True)
+                    continue
                 start = time.perf_counter()
                 model = train_squared(
-                    train, run_dir, cfg, vocab=vocab, pretrained=pretrained if init == "jepa" else None
+                    train,
+                    run_dir,
+                    cfg,
+                    vocab=vocab,
+                    pretrained=pretrained if init == "jepa" else None,
+                    encoder_from=args.encoder_from if init == "supervised" else None,
                 )
-                metrics, _ = evaluate_pairs(model, vocab, valid)
+                token_accuracy, right = teacher_forced(model, valid)
                 row = {
                     "fraction": fraction,
                     "seed": seed,
                     "init": init,
-                    "exact_match": metrics["exact_match"],
-                    "equivalent": metrics["equivalent"],
-                    "token_accuracy": metrics["token_accuracy"],
+                    "steps": args.steps,
+                    "exact_match": sum(right) / max(1, len(right)),
+                    "token_accuracy": token_accuracy,
+                    "final_loss": final_loss(run_dir),
                     "seconds": time.perf_counter() - start,
                 }
+                if args.decode_rows:
+                    metrics, _ = evaluate_pairs(model, vocab, valid[: args.decode_rows])
+                    row |= {"decoded_exact_match": metrics["exact_match"], "equivalent": metrics["equivalent"]}
+                atomic_write_text(done, json.dumps(row) + "\n")
                 results.append(row)
                 print(json.dumps(row), flush=True)
-    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    print(f"\n{'labels':>7} {'init':>8} {'runs':>4} {'exact match %':>16} {'equivalent %':>16}")
+    atomic_write_text(out / "results.json", json.dumps(results, indent=1) + "\n")
+    print(f"\n{'labels':>7} {'init':>10} {'runs':>4} {'exact match %':>16} {'token accuracy %':>18}")
     summary = {}
     for fraction in sorted({r["fraction"] for r in results}):
-        for init in ("scratch", "jepa"):
+        for init in arms:
             runs = [r for r in results if r["fraction"] == fraction and r["init"] == init]
             ex = [100 * r["exact_match"] for r in runs]
-            eq = [100 * r["equivalent"] for r in runs]
+            tok = [100 * r["token_accuracy"] for r in runs]
             summary[(fraction, init)] = (statistics.mean(ex), sd(ex))
             print(
-                f"{100 * fraction:>6.0f}% {init:>8} {len(runs):>4} {statistics.mean(ex):>9.2f} ± {sd(ex):<5.2f}"
-                f" {statistics.mean(eq):>9.2f} ± {sd(eq):<5.2f}"
+                f"{100 * fraction:>6.0f}% {init:>10} {len(runs):>4} {statistics.mean(ex):>9.2f} ± {sd(ex):<5.2f}"
+                f" {statistics.mean(tok):>11.2f} ± {sd(tok):<5.2f}"
             )
     if args.plot:
         import matplotlib
@@ -103,7 +159,7 @@ def main() -> None:
 
         fig, ax = plt.subplots(figsize=(5, 3.5))
         fractions = sorted({f for f, _ in summary})
-        for init in ("scratch", "jepa"):
+        for init in arms:
             means = [summary[(f, init)][0] for f in fractions]
             stds = [summary[(f, init)][1] for f in fractions]
             ax.errorbar([100 * f for f in fractions], means, yerr=stds, marker="o", capsize=3, label=init)

@@ -29,6 +29,7 @@ from symtok.nn.checkpoint import (
     load_checkpoint_of_kind,
     load_context_encoder,
     load_model,
+    load_submodule,
     load_weights,
     register_model,
 )
@@ -69,26 +70,32 @@ def pad(sequences: Sequence[Sequence[int]], pad_id: int = 0) -> Tensor:
     return out
 
 
-def length_batches(pairs: Sequence[Pair], tokens_per_batch: int, eos_id: int) -> list[tuple[Tensor, Tensor]]:
-    """Batches of similar lengths (sorted by target then source length) within a token budget:
-    (source ids, target ids + <eos>) padded tensors."""
+def length_batch_indices(pairs: Sequence[Pair], tokens_per_batch: int) -> list[list[int]]:
+    """Indices of ``pairs`` in batches of similar lengths (sorted by target then source length),
+    each within a budget of ``tokens_per_batch`` padded source + target tokens."""
     order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i].target), len(pairs[i].source)))
-    batches: list[tuple[Tensor, Tensor]] = []
+    batches: list[list[int]] = []
     current: list[int] = []
     widest = 0
     for i in order:
         width = len(pairs[i].source) + len(pairs[i].target) + 1
         if current and max(widest, width) * (len(current) + 1) > tokens_per_batch:
-            batches.append(_batch([pairs[j] for j in current], eos_id))
+            batches.append(current)
             current, widest = [], 0
         current.append(i)
         widest = max(widest, width)
     if current:
-        batches.append(_batch([pairs[j] for j in current], eos_id))
+        batches.append(current)
     return batches
 
 
-def _batch(pairs: list[Pair], eos_id: int) -> tuple[Tensor, Tensor]:
+def length_batches(pairs: Sequence[Pair], tokens_per_batch: int, eos_id: int) -> list[tuple[Tensor, Tensor]]:
+    """The batches of length_batch_indices as (source ids, target ids + <eos>) padded tensors."""
+    return [batch_tensors([pairs[j] for j in batch], eos_id) for batch in length_batch_indices(pairs, tokens_per_batch)]
+
+
+def batch_tensors(pairs: Sequence[Pair], eos_id: int) -> tuple[Tensor, Tensor]:
+    """(source ids, target ids + <eos>) of ``pairs`` as right-padded tensors."""
     return pad([p.source for p in pairs]), pad([(*p.target, eos_id) for p in pairs])
 
 
@@ -136,13 +143,15 @@ def train_squared(
     vocab: Vocab | None = None,
     pretrained: str | os.PathLike[str] | None = None,
     init_from: str | os.PathLike[str] | None = None,
+    encoder_from: str | os.PathLike[str] | None = None,
     resume: bool = False,
 ) -> Seq2Seq:
     """Train an encoder–decoder on ``pairs``; writes a ``squared-seq2seq`` checkpoint under out_dir/checkpoint.
 
     ``pretrained``: a JEPA checkpoint whose context encoder initialises the encoder. ``init_from``: a
     squared-amplitude model of the same shape whose weights initialise the whole model (fine-tuning,
-    e.g. on another input variant)."""
+    e.g. on another input variant). ``encoder_from``: a squared-amplitude model whose encoder alone
+    initialises the encoder (the supervised upper bound of what a pretrained encoder can give)."""
     config = config or SquaredConfig()
     vocab = vocab or Vocab.default()
     if len(vocab) != config.model.vocab_size:
@@ -151,6 +160,8 @@ def train_squared(
     model = Seq2Seq(config.model)
     if pretrained is not None:
         load_context_encoder(model.encoder, pretrained, "jepa-encoder")
+    if encoder_from is not None:
+        load_submodule(model.encoder, encoder_from, KIND, "encoder.")
     if init_from is not None:
         load_weights(model, load_checkpoint_of_kind(init_from, KIND, "a squared-amplitude model"))
     chosen = subsample(pairs, config.label_fraction, config.train.seed)

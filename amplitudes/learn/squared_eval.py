@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 import symtok
-from amplitudes.learn.squared import decode_ids, length_batches, load_squared
+from amplitudes.learn.squared import batch_tensors, decode_ids, length_batch_indices, load_squared
 from amplitudes.learn.squared_data import Pair, read_pairs, write_errors
 from symtok.errors import SymtokError
 from symtok.io import Row, read_rows
@@ -33,6 +33,32 @@ class RowResult:
     exact: bool
     equivalent: bool
     seen: bool | None
+
+
+def teacher_forced(model: Seq2Seq, pairs: Sequence[Pair], tokens_per_batch: int = 16384) -> tuple[float, list[bool]]:
+    """Token accuracy of the target + <eos> with the true prefix fed (teacher forcing), and per pair
+    whether every token's argmax is right. Such a row is exactly the one unconstrained greedy
+    decoding returns (each greedy step sees the true prefix and picks the true token, <eos> last), so
+    the share of right rows is the greedy exact match without decoding anything: cheap enough for
+    studies whose half-trained models would decode to the maximum length."""
+    cfg = model.config
+    right = [False] * len(pairs)
+    correct = total = 0
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode(), inference_autocast(device):
+        for batch in length_batch_indices(pairs, tokens_per_batch):
+            source, target = (t.to(device) for t in batch_tensors([pairs[i] for i in batch], cfg.eos_id))
+            logits = model(source, torch.cat([torch.full_like(target[:, :1], cfg.bos_id), target[:, :-1]], 1))
+            real = target != cfg.pad_id
+            hit = (logits.argmax(-1) == target) | ~real
+            correct += int(hit[real].sum())
+            total += int(real.sum())
+            for i, ok in zip(batch, hit.all(dim=1).tolist(), strict=True):
+                right[i] = bool(ok)
+    model.train(was_training)
+    return correct / max(1, total), right
 
 
 def evaluate_pairs(
@@ -52,15 +78,7 @@ def evaluate_pairs(
 
     started = time.perf_counter()
     seen = set(seen_amplitudes) if seen_amplitudes is not None else None
-    correct = total = 0
-    device = next(model.parameters()).device
-    with torch.inference_mode(), inference_autocast(device):
-        for source, target in length_batches(list(pairs), 16384, model.config.eos_id):
-            source, target = source.to(device), target.to(device)
-            logits = model(source, torch.cat([torch.full_like(target[:, :1], model.config.bos_id), target[:, :-1]], 1))
-            real = target != model.config.pad_id
-            correct += int((logits.argmax(-1)[real] == target[real]).sum())
-            total += int(real.sum())
+    token_accuracy, _ = teacher_forced(model, pairs)
     decode_start = time.perf_counter()
     decoded = decode_ids(
         model, [p.source for p in pairs], beam=beam, batch_size=batch_size, vocab=vocab, progress=progress
@@ -84,7 +102,7 @@ def evaluate_pairs(
     metrics: dict[str, Any] = {
         "rows": len(rows),
         "beam": beam,
-        "token_accuracy": correct / max(1, total),
+        "token_accuracy": token_accuracy,
         "exact_match": sum(r.exact for r in rows) / n,
         "equivalent": sum(r.equivalent for r in rows) / n,
         "valid": sum(r.valid for r in rows) / n,

@@ -18,6 +18,7 @@ from amplitudes.learn.squared import KIND, SquaredConfig, load_squared, train_sq
 from amplitudes.learn.squared_data import read_pairs, write_errors
 from amplitudes.learn.squared_eval import evaluate_pairs
 from symtok.errors import SymtokError
+from symtok.files import atomic_write_text
 from symtok.io import BadRow, read_rows
 from symtok.nn.checkpoint import load_model
 from symtok.nn.train import TrainConfig, is_main_process
@@ -101,7 +102,8 @@ def train_squared_file(
     return TrainReport(len(data.pairs), len(data.errors), model_dir, metrics, time.perf_counter() - started)
 
 
-#: train-generated without --config: the generated set is ~500 rows, so fewer steps than the default.
+#: train-generated without --config or --steps: a first model of the generated corpus (the shipped
+#: squared-default continued from such a run with more steps; see README).
 GENERATED_STEPS = 1200
 
 
@@ -203,8 +205,10 @@ def split_generated(
     ``offshell``, every pattern of OffShell legs: MARTY's rows) and split it into train.txt / test.txt
     (SYMBA rows, whose interaction field keeps the OffShell legs) by ``rows`` (a seeded hash of each
     row, SYMBA's protocol) or by ``processes`` (every ordering and OffShell variant of a held-out
-    process is in test)."""
-    from amplitudes.corpus import CorpusConfig, build_corpus, read_corpus
+    process is in test). With ``processes`` the row hash also holds out rows of the training
+    processes, in test_rows.txt beside them, so one model measures both: unseen rows of seen
+    processes and rows of unseen processes."""
+    from amplitudes.corpus import CorpusConfig, build_corpus, family, read_corpus
     from symtok.files import atomic_path
 
     if split not in ("rows", "processes"):
@@ -219,18 +223,27 @@ def split_generated(
         valid_fraction=0.0,
     )
     build_corpus(config, out / "corpus", workers=workers)
-    column = "split_row" if split == "rows" else "split_process"
     fields = ["interaction", "vertices", "amplitude", "squared_amplitude"]
-    table = read_corpus(out / "corpus", [*fields, column]).to_pylist()
-    paths = (out / "train.txt", out / "test.txt")
-    for path, want in zip(paths, ("train", "test"), strict=True):
-        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+    table = read_corpus(out / "corpus", [*fields, "process", "split_row", "split_process"]).to_pylist()
+    trained = {family(r["process"]) for r in table if r["split_process"] == r["split_row"] == "train"}
+
+    def part(r: dict[str, Any]) -> str:
+        if split == "rows":
+            return r["split_row"]
+        if r["split_process"] == "test":
+            return "test"
+        # a held-out row of a process whose every row the hash held out would be an unseen process
+        return "test_rows" if r["split_row"] == "test" and family(r["process"]) in trained else "train"
+
+    parts = ("train", "test") if split == "rows" else ("train", "test", "test_rows")
+    for want in parts:
+        with atomic_path(out / f"{want}.txt") as tmp, open(tmp, "w", encoding="utf-8") as fh:
             for r in table:
-                if r[column] == want:
+                if part(r) == want:
                     fh.write(
                         f"Interaction:  {r['interaction']} : {r['vertices']} : {r['amplitude']} : {r['squared_amplitude']}\n"
                     )
-    return paths
+    return out / "train.txt", out / "test.txt"
 
 
 def train_generated(
@@ -260,6 +273,14 @@ def train_generated(
         offshell=offshell,
     )
     report = train_squared_file(str(train_path), out_dir, config, valid_path=str(test_path))
+    if split == "processes" and is_main_process():
+        model, vocab, _ = load_squared(report.model_dir)
+        limits = {"max_source_len": config.model.max_source_len, "max_target_len": config.model.max_target_len}
+        rows_path = Path(out_dir) / "data" / "test_rows.txt"
+        seen = read_pairs(rows_path, vocab, order=config.source_order, legs=True, **limits)
+        found, _ = evaluate_pairs(model, vocab, seen.pairs)
+        report.metrics["valid_seen_processes"] = {"path": str(rows_path), "errors": len(seen.errors), **found}
+        atomic_write_text(report.model_dir / "metrics.json", json.dumps(report.metrics, indent=1) + "\n")
     report.metrics["split"] = {
         "by": split,
         "test_fraction": test_fraction,

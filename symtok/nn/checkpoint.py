@@ -226,14 +226,26 @@ def load_checkpoint_of_kind(directory: str | os.PathLike[str], kind: str, descri
     return ckpt
 
 
+def load_submodule(module: nn.Module, directory: str | os.PathLike[str], kind: str, prefix: str) -> None:
+    """Copy the weights under ``prefix`` of a checkpoint of ``kind`` into ``module`` (strictly)."""
+    ckpt = load_checkpoint_of_kind(directory, kind, f"a {kind} checkpoint")
+    state = {k[len(prefix) :]: v for k, v in ckpt.state_dict.items() if k.startswith(prefix)}
+    try:
+        missing, unexpected = module.load_state_dict(state, strict=False)
+    except RuntimeError as err:  # shape mismatches: name the first
+        shapes = [line.strip() for line in str(err).splitlines() if "size mismatch" in line]
+        raise CheckpointError(
+            f"{prefix.rstrip('.')} of {ckpt.path} does not fit: {shapes[0] if shapes else str(err).splitlines()[0]}"
+        ) from None
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{prefix.rstrip('.')} of {ckpt.path} does not fit: missing {missing[:3]}, unexpected {unexpected[:3]}"
+        )
+
+
 def load_context_encoder(encoder: nn.Module, directory: str | os.PathLike[str], kind: str) -> None:
     """Copy the context encoder of a JEPA checkpoint of ``kind`` into ``encoder`` (strictly)."""
-    ckpt = load_checkpoint_of_kind(directory, kind, f"a {kind} checkpoint")
-    prefix = "context_encoder."
-    state = {k[len(prefix) :]: v for k, v in ckpt.state_dict.items() if k.startswith(prefix)}
-    missing, unexpected = encoder.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise CheckpointError(f"pretrained encoder does not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    load_submodule(encoder, directory, kind, "context_encoder.")
 
 
 # ------------------------------------------------------------------------------- the registry

@@ -119,10 +119,20 @@ def test_generated_training_split_comes_from_the_corpus(tmp_path):
         return [(r.process, r.amplitude, r.squared_amplitude) for r in rows]
 
     train, test = split_generated(tmp_path, theories=("qed",), split="processes", test_fraction=0.2, offshell=False)
-    train_rows, test_rows = pairs(train), pairs(test)
+    train_rows, test_rows, seen_rows = pairs(train), pairs(test), pairs(tmp_path / "test_rows.txt")
     manifest = json.loads((tmp_path / "corpus" / "manifest.json").read_text())
-    assert len(train_rows) + len(test_rows) == manifest["rows"] and test_rows
-    assert not set(train_rows) & set(test_rows)
+    assert len(train_rows) + len(test_rows) + len(seen_rows) == manifest["rows"] and test_rows and seen_rows
+    assert not set(train_rows) & set(test_rows) and not set(train_rows) & set(seen_rows)
+    from amplitudes.corpus import family, read_corpus
+
+    table = read_corpus(tmp_path / "corpus", ["process", "amplitude", "squared_amplitude"]).to_pylist()
+    process = {(r["amplitude"], r["squared_amplitude"]): r["process"] for r in table}
+
+    def processes(rows):
+        return {family(process[a, sq]) for _, a, sq in rows}  # every ordering and OffShell variant
+
+    assert not processes(train_rows) & processes(test_rows)  # held-out processes are unseen in training
+    assert processes(seen_rows) <= processes(train_rows)  # held-out rows of processes seen in training
     assert manifest["config"]["orderings"] == "all"
 
 

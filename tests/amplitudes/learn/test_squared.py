@@ -226,3 +226,61 @@ def test_the_squared_trainer_under_torchrun_matches_one_process(tmp_path):
         # Adam turns the float noise of the two reductions into full-size steps (measured 1.3e-4)
         atol = 5e-4 if name.endswith("kv.bias") else 1e-5
         torch.testing.assert_close(ddp[name], value, rtol=1e-4, atol=atol, msg=name)
+
+
+def test_teacher_forced_exact_match_is_greedy_decodings(trained, rows_csv):
+    """A row every token of which is the argmax given the true prefix is the greedy decoding, so
+    label-efficiency studies read greedy exact match without decoding."""
+    from dataclasses import replace
+
+    from amplitudes.learn.squared import decode_ids
+    from amplitudes.learn.squared_eval import teacher_forced
+
+    out, _ = trained
+    model, vocab, _ = load_squared(out / "model")
+    pairs = read_pairs(rows_csv[0], vocab, max_source_len=400, max_target_len=300).pairs[:12]
+    limit = 60
+    greedy = [
+        ids for ids, _ in decode_ids(model, [p.source for p in pairs], max_length=limit, constrained=False, vocab=vocab)
+    ]
+    ended = [len(ids) < limit for ids in greedy]  # greedy stopped with <eos> before the limit
+    # fed its own greedy tokens, every argmax is the next greedy token; <eos> follows only where it stopped
+    accuracy, right = teacher_forced(
+        model, [replace(p, target=tuple(ids)) for p, ids in zip(pairs, greedy, strict=True)]
+    )
+    assert right == ended
+    expected = (sum(map(len, greedy)) + sum(ended)) / sum(len(ids) + 1 for ids in greedy)
+    assert accuracy == pytest.approx(expected)
+    _, right = teacher_forced(model, pairs)
+    assert right == [p.target == tuple(ids) for p, ids in zip(pairs, greedy, strict=True)]
+    changed = [replace(p, target=(*ids[:-1], (ids[-1] + 1) % len(vocab))) for p, ids in zip(pairs, greedy, strict=True)]
+    assert teacher_forced(model, changed)[0] < accuracy
+
+
+def test_an_encoder_initialises_from_a_trained_models_encoder_alone(trained):
+    """The label-efficiency ablation's ``supervised`` arm: the encoder (and the token embedding the
+    decoder shares) comes from a trained model, the decoder blocks stay fresh; a model of another
+    shape is refused with the keys that do not fit."""
+    import torch
+
+    from amplitudes.learn.squared import KIND
+    from symtok.nn.checkpoint import CheckpointError, load_submodule
+    from symtok.nn.seq2seq import Seq2Seq
+
+    out, _ = trained
+    source, _, config = load_squared(out / "model")
+    fresh = Seq2Seq(replace_seed(config.model, 7))
+    decoder_before = {k: v.clone() for k, v in fresh.state_dict().items() if not k.startswith("encoder.")}
+    load_submodule(fresh.encoder, out / "model", KIND, "encoder.")
+    for key, value in source.encoder.state_dict().items():
+        assert torch.equal(fresh.encoder.state_dict()[key], value.cpu())
+    assert all(torch.equal(fresh.state_dict()[k], v) for k, v in decoder_before.items())
+    other = Seq2Seq(Seq2SeqConfig(dim=16, heads=2, encoder_depth=2, decoder_depth=1))
+    with pytest.raises(CheckpointError):
+        load_submodule(other.encoder, out / "model", KIND, "encoder.")
+
+
+def replace_seed(config: Seq2SeqConfig, seed: int) -> Seq2SeqConfig:
+    from dataclasses import replace
+
+    return replace(config, seed=seed)
