@@ -181,5 +181,8 @@ def squared_train_generated(
             output, cfg, theories=names, split=split, seed=seed, publish_to=publish, workers=workers, offshell=offshell
         )
     say(f"{report.pairs} training rows, split by {split}, in {report.seconds:.0f} s")
-    say(_summary(report.metrics["valid"]))
+    test = "rows of held-out processes" if split == "processes" else "test split"
+    for key, what in (("valid", test), ("valid_seen_processes", "held-out rows of training processes")):
+        if key in report.metrics:
+            say(f"{what}: {_summary(report.metrics[key])}")
     say(f"model written to {publish or report.model_dir}")
