@@ -49,6 +49,31 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 
 
+def initial_encoder_rank(base, vocab, valid, init: str, pretrained, encoder_from: str, rows: int = 512) -> float:
+    """RankMe effective rank (of dim) of the mean-pooled encoder states of the first ``rows``
+    held-out sources, for the encoder an arm starts from (seed 0): how much of its width it uses."""
+    import torch
+
+    from amplitudes.learn.squared import KIND, pad
+    from symtok.nn.checkpoint import load_context_encoder, load_submodule
+    from symtok.nn.jepa import effective_rank
+    from symtok.nn.seq2seq import Seq2Seq
+
+    torch.manual_seed(0)
+    model = Seq2Seq(dataclasses.replace(base.model, seed=0)).eval()
+    if init == "jepa":
+        load_context_encoder(model.encoder, pretrained, "jepa-encoder")
+    elif init == "supervised":
+        load_submodule(model.encoder, encoder_from, KIND, "encoder.")
+    pooled = []
+    with torch.inference_mode():
+        for i in range(0, min(rows, len(valid)), 64):
+            states, padding = model.encode(pad([p.source for p in valid[i : min(rows, i + 64)]]))
+            keep = (~padding).unsqueeze(-1).float()
+            pooled.append((states * keep).sum(1) / keep.sum(1).clamp_min(1))
+    return effective_rank(torch.cat(pooled))
+
+
 def final_loss(run_dir: Path) -> float:
     """Mean training loss of the last four logged steps of a run."""
     log = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
@@ -74,6 +99,7 @@ def main() -> None:
     ap.add_argument("--encoder-from", default=str(ROOT / "data" / "models" / "squared-symba2025"))
     ap.add_argument("--valid-rows", type=int, default=None, help="evaluate on the first N held-out rows")
     ap.add_argument("--decode-rows", type=int, default=0, help="also greedy-decode the first N held-out rows")
+    ap.add_argument("--tabulate", action="store_true", help="only tabulate the runs already finished")
     ap.add_argument("--out", required=True)
     ap.add_argument("--plot", default=None)
     args = ap.parse_args()
@@ -88,7 +114,7 @@ def main() -> None:
     pretrained = args.pretrained
     if pretrained is None and (out / "pretrain" / "checkpoint").exists():
         pretrained = out / "pretrain"  # an earlier invocation's
-    if "jepa" in arms and pretrained is None:
+    if "jepa" in arms and pretrained is None and not args.tabulate:
         started = time.perf_counter()
         n_seq, pretrained = pretrain_squared_file(
             [args.train, *args.pretrain_on], out / "pretrain", base, steps=args.pretrain_steps
@@ -111,6 +137,14 @@ def main() -> None:
                 if done.exists() and json.loads(done.read_text()).get("steps") == args.steps:
                     results.append(json.loads(done.read_text()))  # a finished run of an earlier invocation
                     print(done.read_text().strip(), flush=True)
+                    continue
+                if args.tabulate:
+                    continue
+                run_dir.mkdir(parents=True, exist_ok=True)
+                try:  # another invocation training this run: leave it to that one
+                    (run_dir / "running").open("x").close()
+                except FileExistsError:
+                    print(f"# {run_dir} is being trained elsewhere (delete {run_dir / 'running'} if not)", flush=True)
                     continue
                 start = time.perf_counter()
                 model = train_squared(
@@ -136,20 +170,29 @@ def main() -> None:
                     metrics, _ = evaluate_pairs(model, vocab, valid[: args.decode_rows])
                     row |= {"decoded_exact_match": metrics["exact_match"], "equivalent": metrics["equivalent"]}
                 atomic_write_text(done, json.dumps(row) + "\n")
+                (run_dir / "running").unlink()
                 results.append(row)
                 print(json.dumps(row), flush=True)
-    atomic_write_text(out / "results.json", json.dumps(results, indent=1) + "\n")
-    print(f"\n{'labels':>7} {'init':>10} {'runs':>4} {'exact match %':>16} {'token accuracy %':>18}")
+    ranks = {init: initial_encoder_rank(base, vocab, valid, init, pretrained, args.encoder_from) for init in arms}
+    atomic_write_text(
+        out / "results.json", json.dumps({"runs": results, "initial_encoder_rank": ranks}, indent=1) + "\n"
+    )
+    print(
+        f"\n{'labels':>7} {'init':>10} {'runs':>4} {'exact match %':>16} {'token accuracy %':>18}"
+        f" {'initial encoder rank':>21}"
+    )
     summary = {}
     for fraction in sorted({r["fraction"] for r in results}):
         for init in arms:
             runs = [r for r in results if r["fraction"] == fraction and r["init"] == init]
+            if not runs:
+                continue
             ex = [100 * r["exact_match"] for r in runs]
             tok = [100 * r["token_accuracy"] for r in runs]
             summary[(fraction, init)] = (statistics.mean(ex), sd(ex))
             print(
                 f"{100 * fraction:>6.0f}% {init:>10} {len(runs):>4} {statistics.mean(ex):>9.2f} ± {sd(ex):<5.2f}"
-                f" {statistics.mean(tok):>11.2f} ± {sd(tok):<5.2f}"
+                f" {statistics.mean(tok):>11.2f} ± {sd(tok):<5.2f} {ranks[init]:>14.1f} / {base.model.dim}"
             )
     if args.plot:
         import matplotlib
@@ -159,14 +202,20 @@ def main() -> None:
 
         fig, ax = plt.subplots(figsize=(5, 3.5))
         fractions = sorted({f for f, _ in summary})
-        for init in arms:
-            means = [summary[(f, init)][0] for f in fractions]
-            stds = [summary[(f, init)][1] for f in fractions]
-            ax.errorbar([100 * f for f in fractions], means, yerr=stds, marker="o", capsize=3, label=init)
-        ax.set_xscale("log")
-        ax.set_xlabel("training pairs used, %")
+        shown = [init for init in arms if all((f, init) in summary for f in fractions)]
+        if len(fractions) == 1:  # one label budget: a bar per arm
+            f = fractions[0]
+            ax.bar(shown, [summary[(f, i)][0] for i in shown], yerr=[summary[(f, i)][1] for i in shown], capsize=4)
+            ax.set_xlabel(f"encoder initialisation ({100 * f:g}% of the training pairs)")
+        else:
+            for init in shown:
+                means = [summary[(f, init)][0] for f in fractions]
+                stds = [summary[(f, init)][1] for f in fractions]
+                ax.errorbar([100 * f for f in fractions], means, yerr=stds, marker="o", capsize=3, label=init)
+            ax.set_xscale("log")
+            ax.set_xlabel("training pairs used, %")
+            ax.legend()
         ax.set_ylabel("held-out exact match, %")
-        ax.legend()
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)
 
