@@ -49,28 +49,23 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 
 
-def initial_encoder_rank(base, vocab, valid, init: str, pretrained, encoder_from: str, rows: int = 512) -> float:
+def initial_encoder_rank(base, valid, init: str, pretrained, encoder_from: str, rows: int = 512) -> float:
     """RankMe effective rank (of dim) of the mean-pooled encoder states of the first ``rows``
     held-out sources, for the encoder an arm starts from (seed 0): how much of its width it uses."""
     import torch
 
-    from amplitudes.learn.squared import KIND, pad
-    from symtok.nn.checkpoint import load_context_encoder, load_submodule
+    from amplitudes.learn.squared import initial_model, pad
+    from symtok.nn.encoder import masked_mean
     from symtok.nn.jepa import effective_rank
-    from symtok.nn.seq2seq import Seq2Seq
 
-    torch.manual_seed(0)
-    model = Seq2Seq(dataclasses.replace(base.model, seed=0)).eval()
-    if init == "jepa":
-        load_context_encoder(model.encoder, pretrained, "jepa-encoder")
-    elif init == "supervised":
-        load_submodule(model.encoder, encoder_from, KIND, "encoder.")
-    pooled = []
+    model = initial_model(
+        dataclasses.replace(base.model, seed=0),
+        pretrained=pretrained if init == "jepa" else None,
+        encoder_from=encoder_from if init == "supervised" else None,
+    ).eval()
+    sources = [p.source for p in valid[:rows]]
     with torch.inference_mode():
-        for i in range(0, min(rows, len(valid)), 64):
-            states, padding = model.encode(pad([p.source for p in valid[i : min(rows, i + 64)]]))
-            keep = (~padding).unsqueeze(-1).float()
-            pooled.append((states * keep).sum(1) / keep.sum(1).clamp_min(1))
+        pooled = [masked_mean(*model.encode(pad(sources[i : i + 64]))) for i in range(0, len(sources), 64)]
     return effective_rank(torch.cat(pooled))
 
 
@@ -173,7 +168,7 @@ def main() -> None:
                 (run_dir / "running").unlink()
                 results.append(row)
                 print(json.dumps(row), flush=True)
-    ranks = {init: initial_encoder_rank(base, vocab, valid, init, pretrained, args.encoder_from) for init in arms}
+    ranks = {init: initial_encoder_rank(base, valid, init, pretrained, args.encoder_from) for init in arms}
     atomic_write_text(
         out / "results.json", json.dumps({"runs": results, "initial_encoder_rank": ranks}, indent=1) + "\n"
     )

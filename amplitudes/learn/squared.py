@@ -135,6 +135,25 @@ def subsample(pairs: list[Pair], fraction: float, seed: int) -> list[Pair]:
     return [pairs[i] for i in sorted(order)]
 
 
+def initial_model(
+    config: Seq2SeqConfig,
+    *,
+    pretrained: str | os.PathLike[str] | None = None,
+    encoder_from: str | os.PathLike[str] | None = None,
+    init_from: str | os.PathLike[str] | None = None,
+) -> Seq2Seq:
+    """The model training starts from (seeded by ``config.seed``); see train_squared for the sources."""
+    torch.manual_seed(config.seed)
+    model = Seq2Seq(config)
+    if pretrained is not None:
+        load_context_encoder(model.encoder, pretrained, "jepa-encoder")
+    if encoder_from is not None:
+        load_submodule(model.encoder, encoder_from, KIND, "encoder.")
+    if init_from is not None:
+        load_weights(model, load_checkpoint_of_kind(init_from, KIND, "a squared-amplitude model"))
+    return model
+
+
 def train_squared(
     pairs: list[Pair],
     out_dir: str | os.PathLike[str],
@@ -156,14 +175,7 @@ def train_squared(
     vocab = vocab or Vocab.default()
     if len(vocab) != config.model.vocab_size:
         raise SymtokError(f"the vocabulary has {len(vocab)} tokens but the model config says {config.model.vocab_size}")
-    torch.manual_seed(config.model.seed)
-    model = Seq2Seq(config.model)
-    if pretrained is not None:
-        load_context_encoder(model.encoder, pretrained, "jepa-encoder")
-    if encoder_from is not None:
-        load_submodule(model.encoder, encoder_from, KIND, "encoder.")
-    if init_from is not None:
-        load_weights(model, load_checkpoint_of_kind(init_from, KIND, "a squared-amplitude model"))
+    model = initial_model(config.model, pretrained=pretrained, encoder_from=encoder_from, init_from=init_from)
     chosen = subsample(pairs, config.label_fraction, config.train.seed)
     batches = length_batches(chosen, config.tokens_per_batch, config.model.eos_id)
     fit(

@@ -61,6 +61,25 @@ class TrainReport:
     seconds: float
 
 
+def evaluate_on(
+    model: Any,
+    vocab: Vocab,
+    path: str | os.PathLike[str],
+    config: SquaredConfig,
+    *,
+    beam: int = 1,
+    seen: Sequence[Any] | None = None,
+) -> dict[str, Any]:
+    """Held-out metrics of ``model`` on the rows of ``path``, read as ``config``'s model reads them
+    (``seen``: the training pairs, for the unseen-amplitude figures)."""
+    limits = {"max_source_len": config.model.max_source_len, "max_target_len": config.model.max_target_len}
+    rows = read_pairs(path, vocab, order=config.source_order, legs=config.source_legs, **limits)
+    found, _ = evaluate_pairs(
+        model, vocab, rows.pairs, beam=beam, seen_amplitudes=None if seen is None else [p.amplitude for p in seen]
+    )
+    return {"path": str(path), "errors": len(rows.errors), **found}
+
+
 def train_squared_file(
     train_path: str,
     out_dir: str | os.PathLike[str],
@@ -93,11 +112,7 @@ def train_squared_file(
         return TrainReport(len(data.pairs), len(data.errors), out / "model", metrics, time.perf_counter() - started)
     if valid_path is not None:
         model, _, _ = load_squared(out / "run")
-        valid = read_pairs(valid_path, vocab, order=config.source_order, legs=config.source_legs, **limits)
-        found, _ = evaluate_pairs(
-            model, vocab, valid.pairs, beam=beam, seen_amplitudes=[p.amplitude for p in data.pairs]
-        )
-        metrics["valid"] = {"path": str(valid_path), "errors": len(valid.errors), **found}
+        metrics["valid"] = evaluate_on(model, vocab, valid_path, config, beam=beam, seen=data.pairs)
     model_dir = publish(out / "run", out / "model", metrics)
     return TrainReport(len(data.pairs), len(data.errors), model_dir, metrics, time.perf_counter() - started)
 
@@ -275,11 +290,8 @@ def train_generated(
     report = train_squared_file(str(train_path), out_dir, config, valid_path=str(test_path))
     if split == "processes" and is_main_process():
         model, vocab, _ = load_squared(report.model_dir)
-        limits = {"max_source_len": config.model.max_source_len, "max_target_len": config.model.max_target_len}
         rows_path = Path(out_dir) / "data" / "test_rows.txt"
-        seen = read_pairs(rows_path, vocab, order=config.source_order, legs=True, **limits)
-        found, _ = evaluate_pairs(model, vocab, seen.pairs)
-        report.metrics["valid_seen_processes"] = {"path": str(rows_path), "errors": len(seen.errors), **found}
+        report.metrics["valid_seen_processes"] = evaluate_on(model, vocab, rows_path, config)
         atomic_write_text(report.model_dir / "metrics.json", json.dumps(report.metrics, indent=1) + "\n")
     report.metrics["split"] = {
         "by": split,
