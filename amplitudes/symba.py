@@ -13,15 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
 from sympy import lambdify
 
 from amplitudes.physics.amplitude import IndexFactory, diagram_amplitudes
-from amplitudes.physics.me2 import point_values, symbolic_per_diagram
-from amplitudes.physics.particles import marty_field, particle, particle_of_field
-from amplitudes.physics.phase_space import collision_point, invariants, momenta
+from amplitudes.physics.me2 import symbolic_per_diagram
+from amplitudes.physics.particles import particle, particle_of_field
 from amplitudes.physics.process import Process, symba_symmetry_factor
-from amplitudes.physics.text_numeric import TooLarge, amplitude_squared
+from amplitudes.physics.verify import SquaredCheck, random_point
 from symtok import encode, normalize
 from symtok.errors import SymtokError
 from symtok.indices import LORENTZ, Index
@@ -96,49 +94,78 @@ def check_row(row: Row, theory: str, points: int, rng: random.Random) -> RowChec
     theirs = _Compiled(parse(row.squared_amplitude or ""))
     candidates = list(_candidates(str(process), theory))
     for _ in range(points):
-        # an off-shell leg gets a random virtuality: p_i^2 = s_ii != m_i^2
-        masses = [
-            p.mass + (rng.uniform(0.5, 20) if n in process.offshell else 0.0) for n, p in enumerate(process.legs, 1)
-        ]
-        threshold = max(masses[0] + masses[1], sum(masses[2:]))
-        sqrt_s = threshold * rng.uniform(1.1, 3) + rng.uniform(1, 30)
-        if process.n_legs == 4:
-            p = momenta(tuple(masses), sqrt_s, rng.uniform(-0.95, 0.95))  # type: ignore[arg-type]
-        else:
-            p = collision_point(masses, sqrt_s, np.random.default_rng(rng.getrandbits(64)))
-        inv = invariants(p)
-        values = point_values(process, inv)
-        values |= {f"m_{marty_field(p.pdg, theory)}": p.mass for p in process.legs}  # the file's mass names
+        _, values = random_point(process, rng, theory)  # an off-shell leg: p_i^2 = s_ii != m_i^2
         target = theirs(values)
         candidates = [c for c in candidates if abs(c(values) / target - 1) < 1e-9]
         if not candidates:
             return RowCheck(row.line, "mismatch", str(process), "no generated diagram matches")
-    squares = None
-    if not process.offshell:  # the point above: on-shell spinors and polarisations square to the row's value
-        squares = text_squares_to(row.amplitude or "", process, p, values, target)
     return RowCheck(
         row.line,
         "match",
         str(process),
         amplitude=amplitude_agreement(row.amplitude, str(process), theory),
-        squares=squares,
+        squares=text_squares_to(row.amplitude or "", row.squared_amplitude or "", process.offshell),
     )
 
 
-def text_squares_to(
-    amplitude: str, process: Process, p: np.ndarray, values: dict[str, float], target: float
-) -> bool | None:
+def text_squares_to(amplitude: str, squared: str, offshell: frozenset[int] | None = None) -> bool | None:
     """Whether the amplitude as written, |A|^2 summed over helicities and colours numerically
-    (amplitudes.physics.text_numeric, external vectors with -g) and averaged, times SYMBA's
-    identical-particle factor, equals ``target`` (the row's squared amplitude at the point); None
-    when it is too large to evaluate (g g > g g g: 2^25 external states)."""
+    (amplitudes.physics.verify.SquaredCheck: external vectors with -g, an OffShell leg with its spin
+    sum pslash +- m at p^2 = s_ii) and averaged, times SYMBA's identical-particle factor, equals the
+    squared amplitude; None when it cannot be evaluated (too large: g g > g g g has 2^25 external
+    states; or no process can be read from its wave functions)."""
     try:
-        value = amplitude_squared(parse(amplitude), process, p, values)
-    except TooLarge:
+        check = SquaredCheck(parse(amplitude), offshell=offshell)
+    except SymtokError:
         return None
+    try:
+        return check.accepts(parse(squared))
     except SymtokError:
         return False
-    return abs(value * float(symba_symmetry_factor(process)) / target - 1) < 1e-9
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    """One row's verdict on its own two fields: ``pass`` (the amplitude text squares to the squared
+    amplitude), ``fail``, ``uncheckable`` (too large, or no process in its wave functions) or
+    ``error`` (the row cannot be read), with the reason."""
+
+    line: int
+    status: str
+    reason: str | None = None
+
+
+def verify_pair_rows(path: str, points: int = 2, seed: int = 0) -> Iterator[PairCheck]:
+    """Check every row of a file with an amplitude and a squared amplitude against each other, with no
+    generator and no model (SYMBA rows: OffShell legs from the interaction field; ``amp,sqamp``
+    CSV: read from s_ii, see amplitudes.physics.verify); a row that cannot be read or checked gets
+    its reason and the run goes on (in = out)."""
+    for row in read_rows(path):
+        if isinstance(row, BadRow):
+            yield PairCheck(row.line, "error", row.reason)
+            continue
+        if row.squared_amplitude is None:
+            yield PairCheck(row.line, "error", "the row has no squared amplitude")
+            continue
+        try:
+            legs = offshell_legs(row.process) if row.process else None
+            amplitude, squared = parse(row.amplitude), parse(row.squared_amplitude)
+        except SymtokError as err:
+            yield PairCheck(row.line, "error", str(err).splitlines()[0])
+            continue
+        try:
+            check = SquaredCheck(amplitude, offshell=legs, points=points, seed=seed)
+        except SymtokError as err:
+            yield PairCheck(row.line, "uncheckable", str(err).splitlines()[0])
+            continue
+        try:
+            ok = check.accepts(squared)
+        except (KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as err:  # anything the evaluator meets in one row is that row's, never fatal
+            yield PairCheck(row.line, "error", f"{type(err).__name__}: {str(err).splitlines()[0]}")
+            continue
+        yield PairCheck(row.line, "pass" if ok else "fail")
 
 
 def _placement_free(expr) -> tuple[str, ...]:

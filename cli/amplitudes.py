@@ -1,4 +1,4 @@
-"""The ``symtok amplitudes`` group: the generator (list, show, me2, generate, check-symba) and the
+"""The ``symtok amplitudes`` group: the generator (list, show, me2, generate, check-symba, verify) and the
 regression surrogate (train, pretrain, finetune, study, evaluate)."""
 
 from __future__ import annotations
@@ -216,8 +216,8 @@ def amplitudes_check_symba(
     progress: Progress = True,
 ) -> None:
     """Compare each row's squared amplitude with the generator's (OffShell legs included; external
-    gluons summed with -g, MARTY's per-diagram convention), and on shell check that the row's own
-    amplitude text, squared numerically, gives its squared amplitude; every row gets a verdict (an
+    gluons summed with -g, MARTY's per-diagram convention), and check that the row's own amplitude
+    text, squared numerically (OffShell legs with their spin sums), gives its squared amplitude; every row gets a verdict (an
     unreadable row is an error and the run goes on); exit 1 if any row fails either check."""
     from amplitudes.symba import check_symba_rows
     from symtok.files import progress_bar
@@ -245,9 +245,40 @@ def amplitudes_check_symba(
     summary += f" ({counts['mismatch']} differ, {counts['error']} errors); their amplitudes: {amplitudes['exact']} as"
     summary += f" generated, {amplitudes['sign']} up to the overall sign, {amplitudes['differs']} written otherwise"
     if squares[True] or squares[False]:
-        summary += f"; amplitude text squares to the row's |M|^2: {squares[True]}/{squares[True] + squares[False]} on-shell rows"
+        summary += f"; amplitude text squares to the row's |M|^2: {squares[True]}/{squares[True] + squares[False]} rows"
     (warn if as_json else say)(summary)
     raise typer.Exit(0 if rows and counts["match"] == rows and not squares[False] else 1)
+
+
+@app.command("verify")
+def amplitudes_verify(
+    path: Annotated[
+        str, typer.Argument(help="rows with an amplitude and a squared amplitude (SYMBA rows, amp,sqamp CSV)")
+    ],
+    points: Annotated[int, typer.Option(min=1, help="random phase-space points per row")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per row")] = False,
+    progress: Progress = True,
+) -> None:
+    """Check each row's squared amplitude against its own amplitude text (|A|^2 summed numerically over
+    helicities and colours at random points; no generator, no model): pass, fail, uncheckable or
+    error per row, and the run goes on; exit 1 if any row fails or is an error."""
+    from amplitudes.symba import verify_pair_rows
+    from symtok.files import progress_bar
+
+    counts = {"pass": 0, "fail": 0, "uncheckable": 0, "error": 0}
+    shown = 0
+    for result in progress_bar(verify_pair_rows(path, points), enabled=progress, unit="row", desc="verify"):
+        counts[result.status] += 1
+        if as_json:
+            json_line(asdict(result))
+        elif result.status != "pass" and shown < 20:
+            shown += 1
+            warn(f"line {result.line}: {result.status}" + (f": {result.reason}" if result.reason else ""))
+    rows = sum(counts.values())
+    summary = f"{counts['pass']}/{rows} rows: the amplitude squares to the squared amplitude"
+    summary += f" ({counts['fail']} do not, {counts['uncheckable']} uncheckable, {counts['error']} errors)"
+    (warn if as_json else say)(summary)
+    raise typer.Exit(0 if rows and not counts["fail"] and not counts["error"] else 1)
 
 
 @app.command("train")

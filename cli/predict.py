@@ -76,7 +76,19 @@ def _legs(text: str | None) -> list[int] | None:
 
 
 def _squared(
-    amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress, offshell=None
+    amplitude,
+    sqrt_s,
+    cos_theta,
+    process,
+    model,
+    beam,
+    exact,
+    file,
+    backend,
+    as_json,
+    progress,
+    offshell=None,
+    verify=True,
 ) -> None:
     from amplitudes.learn.predict import evaluate_expression
     from amplitudes.learn.squared_predict import predict_squared_one, predict_squared_rows
@@ -84,7 +96,14 @@ def _squared(
     if file is None:
         text = read_expr(amplitude) if amplitude is not None else None
         r = predict_squared_one(
-            text, process=process, model_dir=model, beam=beam, backend=backend, exact=exact, legs=_legs(offshell)
+            text,
+            process=process,
+            model_dir=model,
+            beam=beam,
+            backend=backend,
+            exact=exact,
+            legs=_legs(offshell),
+            verify=verify,
         )
         value = None
         if sqrt_s is not None or cos_theta is not None:
@@ -93,6 +112,12 @@ def _squared(
             json_line({**asdict(r), "value": value})
             return
         say(r.squared_amplitude)
+        if r.verified is not None:
+            warn(
+                "verified: the amplitude's own |A|^2 equals it at random points"
+                if r.verified
+                else "NOT verified: no hypothesis equals the amplitude's own |A|^2 at random points"
+            )
         if r.equivalent is not None:
             warn(
                 f"the generator's exact squared amplitude {'equals' if r.equivalent else 'DIFFERS FROM'} the prediction"
@@ -101,8 +126,8 @@ def _squared(
             warn(f"at sqrt(s) = {sqrt_s or 10.0} GeV, cos(theta) = {cos_theta or 0.0} (e = g = 1): {value:.12g}")
         return
     point = None if sqrt_s is None and cos_theta is None else (sqrt_s or 10.0, cos_theta or 0.0)
-    rows = predict_squared_rows(model, file, beam=beam, backend=backend, progress=progress, point=point)
-    done = failed = matched = compared = evaluated = 0
+    rows = predict_squared_rows(model, file, beam=beam, backend=backend, progress=progress, point=point, verify=verify)
+    done = failed = matched = compared = evaluated = verified = 0
     for row in rows:
         if row.error is not None:
             failed += 1
@@ -110,6 +135,7 @@ def _squared(
             continue
         done += 1
         evaluated += row.prediction is not None
+        verified += row.verified is True
         if row.equivalent is not None:
             compared += 1
             matched += row.equivalent
@@ -119,6 +145,8 @@ def _squared(
             verdict = "" if row.equivalent is None else ("  [equivalent]" if row.equivalent else "  [NOT equivalent]")
             say(f"line {row.line}: {row.squared_amplitude}{verdict if exact else ''}{_value_text(row)}")
     summary = f"{done + failed} rows: {done} predicted, {failed} errors"
+    if verify:
+        summary += f"; {verified} verified against their amplitude"
     if point is not None:
         summary += f"; {evaluated} evaluated at sqrt(s) = {point[0]} GeV, cos(theta) = {point[1]}"
     if compared:
@@ -165,6 +193,14 @@ def predict(
             "(default none; --process: its starred legs; --file rows: their header)",
         ),
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify/--no-verify",
+            help="return the first beam hypothesis whose value equals the amplitude's own |A|^2 at random "
+            "points, and say whether it does",
+        ),
+    ] = True,
 ) -> None:
     """Predict the squared amplitude of an amplitude (with --sqrt-s/--cos-theta also its value)."""
     from amplitudes.learn.predict import model_kind_of
@@ -179,7 +215,21 @@ def predict(
             _regressor(amplitude, sqrt_s, cos_theta, process, model, exact, file, backend, as_json)
         return
     with on_device(device, precision):
-        _squared(amplitude, sqrt_s, cos_theta, process, model, beam, exact, file, backend, as_json, progress, offshell)
+        _squared(
+            amplitude,
+            sqrt_s,
+            cos_theta,
+            process,
+            model,
+            beam,
+            exact,
+            file,
+            backend,
+            as_json,
+            progress,
+            offshell,
+            verify,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -27,6 +27,16 @@ def _summary(metrics: dict) -> str:
             f"; {metrics['unseen_rows']} rows with an amplitude not in training: exact "
             f"{100 * metrics['unseen_exact_match']:.2f}%, equivalent {100 * metrics['unseen_equivalent']:.2f}%"
         )
+    if "phase_space_equal" in metrics:
+        text += (
+            f"; equal at random phase-space points {100 * metrics['phase_space_equal']:.2f}% "
+            f"(of {metrics['phase_space_rows']} checkable rows)"
+        )
+    if metrics.get("verify"):
+        text += (
+            f"; verified decoding: {100 * metrics['verified']:.2f}% of outputs pass the numeric check, "
+            f"{metrics['reranked']} are not the model's best hypothesis, {metrics['uncheckable']} rows uncheckable"
+        )
     return text
 
 
@@ -102,6 +112,13 @@ def squared_evaluate(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify/--no-verify",
+            help="return each row's first beam hypothesis that passes the numeric check against its amplitude",
+        ),
+    ] = False,
     device: DeviceOption = "cpu",
     precision: PrecisionOption = "fp32",
 ) -> None:
@@ -118,6 +135,7 @@ def squared_evaluate(
             limit=limit,
             out_dir=output,
             progress=progress,
+            verify=verify,
         )
     if as_json:
         out.print_json(json.dumps(metrics))

@@ -33,7 +33,7 @@ from symtok.nn.checkpoint import (
     load_weights,
     register_model,
 )
-from symtok.nn.decode import beam_search
+from symtok.nn.decode import Hypothesis, beam_search
 from symtok.nn.device import inference_autocast, inference_device
 from symtok.nn.seq2seq import Seq2Seq, Seq2SeqConfig
 from symtok.nn.train import StepInfo, TrainConfig, fit, global_count, rows_of_rank, unwrap
@@ -225,6 +225,36 @@ def decode_budget(longest_target: int, max_target_len: int) -> int:
     return min(max_target_len, longest_target + longest_target // 2 + 16)
 
 
+def decode_beams(
+    model: Seq2Seq,
+    sources: Sequence[Sequence[int]],
+    *,
+    beam: int = 1,
+    max_length: int | None = None,
+    batch_size: int = 32,
+    constrained: bool = True,
+    vocab: Vocab | None = None,
+    progress: bool = False,
+) -> list[list[Hypothesis]]:
+    """Every source's ``beam`` hypotheses, best first (batched, longest first)."""
+    vocab = vocab or Vocab.default()
+    limit = max_length or getattr(model, "decode_budget", None) or model.config.max_target_len
+    grammar = PrefixGrammar(vocab, limit) if constrained else None
+    order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))
+    results: list[list[Hypothesis]] = [[] for _ in sources]
+    chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    from symtok.files import progress_bar
+
+    device = next(model.parameters()).device
+    with torch.inference_mode(), inference_autocast(device):
+        for chunk in progress_bar(chunks, enabled=progress, desc="decoding"):
+            source = pad([sources[i] for i in chunk]).to(device)
+            hyps = beam_search(model, source, beam=beam, max_length=limit, grammar=grammar)
+            for i, h in zip(chunk, hyps, strict=True):
+                results[i] = h
+    return results
+
+
 def decode_ids(
     model: Seq2Seq,
     sources: Sequence[Sequence[int]],
@@ -237,22 +267,17 @@ def decode_ids(
     progress: bool = False,
 ) -> list[tuple[tuple[int, ...], float]]:
     """Best decoded target ids and log-probability per source (batched, longest first)."""
-    vocab = vocab or Vocab.default()
-    limit = max_length or getattr(model, "decode_budget", None) or model.config.max_target_len
-    grammar = PrefixGrammar(vocab, limit) if constrained else None
-    order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))
-    results: list[tuple[tuple[int, ...], float]] = [((), float("-inf"))] * len(sources)
-    chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    from symtok.files import progress_bar
-
-    device = next(model.parameters()).device
-    with torch.inference_mode(), inference_autocast(device):
-        for chunk in progress_bar(chunks, enabled=progress, desc="decoding"):
-            source = pad([sources[i] for i in chunk]).to(device)
-            hyps = beam_search(model, source, beam=beam, max_length=limit, grammar=grammar)
-            for i, h in zip(chunk, hyps, strict=True):
-                results[i] = (h[0].ids, h[0].log_prob) if h else ((), float("-inf"))
-    return results
+    beams = decode_beams(
+        model,
+        sources,
+        beam=beam,
+        max_length=max_length,
+        batch_size=batch_size,
+        constrained=constrained,
+        vocab=vocab,
+        progress=progress,
+    )
+    return [(h[0].ids, h[0].log_prob) if h else ((), float("-inf")) for h in beams]
 
 
 def predict_squared(
@@ -265,14 +290,25 @@ def predict_squared(
     order: bool = False,
     legs: Sequence[Sequence[int]] | None = None,
     progress: bool = False,
+    verify: bool = False,
+    offshell: Sequence[Sequence[int] | None] | None = None,
 ) -> list[SquaredPrediction]:
     """Predicted squared amplitude of each amplitude text (``legs``: their OffShell legs, for a model
     trained with them); a row that cannot be read or is longer than the model's limit gets an error,
-    the others are decoded in batches."""
+    the others are decoded in batches. ``verify``: the first beam hypothesis that passes the numeric
+    check against its amplitude (``offshell``: each row's known OffShell legs, None to read them from
+    s_ii), see amplitudes.learn.squared_verify; each prediction says whether it passed."""
+    from amplitudes.learn.squared_verify import choose, choose_all
+
     sources, where, out = encode_sources(
         vocab, amplitudes, order=order, legs=legs, max_source_len=model.config.max_source_len
     )
-    decoded = decode_ids(model, sources, beam=beam, batch_size=batch_size, vocab=vocab, progress=progress)
-    for i, (ids, log_prob) in zip(where, decoded, strict=True):
-        out[i] = prediction_of(vocab, ids, log_prob)
+    beams = decode_beams(model, sources, beam=beam, batch_size=batch_size, vocab=vocab, progress=progress)
+    if verify:
+        known = [None if offshell is None else offshell[i] for i in where]
+        choices = choose_all(vocab, beams, [amplitudes[i] for i in where], known)
+    else:
+        choices = [choose(vocab, b, None) for b in beams]
+    for i, c in zip(where, choices, strict=True):
+        out[i] = prediction_of(vocab, c.ids, c.log_prob, verified=c.verified)
     return [p for p in out if p is not None]

@@ -29,6 +29,7 @@ class Pair:
     source: tuple[int, ...]
     target: tuple[int, ...]
     amplitude: str
+    offshell: tuple[int, ...] | None = None  # the OffShell legs the row states (its header); None: unstated
 
 
 @dataclass
@@ -98,16 +99,21 @@ def row_legs(row: Row) -> tuple[int, ...]:
 
 def _tokenize_row(
     row: Row | BadRow, order: bool = False, legs: bool = False
-) -> tuple[int, list[str], list[str], str] | BadRow:
+) -> tuple[int, list[str], list[str], str, tuple[int, ...] | None] | BadRow:
     if isinstance(row, BadRow):
         return row
     if row.squared_amplitude is None:
         return BadRow(row.line, "the row has no squared amplitude", row.amplitude[:500])
     try:
         source = source_tokens(row.amplitude, order=order, legs=row_legs(row) if legs else None)
-        return row.line, source, symtok.tokenize(row.squared_amplitude), row.amplitude
+        target = symtok.tokenize(row.squared_amplitude)
     except SymtokError as err:
         return BadRow(row.line, str(err).splitlines()[0], row.amplitude[:500])
+    try:
+        stated = row_legs(row) if row.process else None
+    except SymtokError:
+        stated = None  # a header that cannot be read states nothing (an error only for a model reading legs)
+    return row.line, source, target, row.amplitude, stated
 
 
 def read_pairs(
@@ -134,7 +140,7 @@ def read_pairs(
         if isinstance(result, BadRow):
             errors.append(result)
             continue
-        line, source, target, amplitude = result
+        line, source, target, amplitude, stated = result
         if len(source) > max_source_len or len(target) > max_target_len:
             errors.append(
                 BadRow(
@@ -145,7 +151,7 @@ def read_pairs(
             )
             continue
         try:
-            pairs.append(Pair(line, tuple(vocab.encode(source)), tuple(vocab.encode(target)), amplitude))
+            pairs.append(Pair(line, tuple(vocab.encode(source)), tuple(vocab.encode(target)), amplitude, stated))
         except SymtokError as err:
             errors.append(BadRow(line, str(err), amplitude[:500]))
     return PairSet(pairs, errors)
@@ -159,16 +165,19 @@ class SquaredPrediction:
     text: str | None
     log_prob: float | None = None
     error: str | None = None
+    verified: bool | None = None  # passed the numeric check against its amplitude; None: not checked
 
 
-def prediction_of(vocab: Vocab, ids: Sequence[int], log_prob: float | None = None) -> SquaredPrediction:
+def prediction_of(
+    vocab: Vocab, ids: Sequence[int], log_prob: float | None = None, *, verified: bool | None = None
+) -> SquaredPrediction:
     """The expression of decoded ids, checked so that its text parses again."""
     tokens = tuple(vocab.decode(list(ids)))
     try:
         text = symtok.to_string(check_result(symtok.detokenize(list(tokens))))
     except SymtokError as err:
         return SquaredPrediction(tokens, None, log_prob, f"the decoded tokens are not an expression: {err}")
-    return SquaredPrediction(tokens, text, log_prob)
+    return SquaredPrediction(tokens, text, log_prob, verified=verified)
 
 
 def encode_sources(

@@ -16,8 +16,9 @@ import numpy as np
 import torch
 
 import symtok
-from amplitudes.learn.squared import batch_tensors, decode_ids, length_batch_indices, load_squared
+from amplitudes.learn.squared import batch_tensors, decode_beams, length_batch_indices, load_squared
 from amplitudes.learn.squared_data import Pair, read_pairs, write_errors
+from amplitudes.learn.squared_verify import amplitude_check, choose, choose_all
 from symtok.errors import SymtokError
 from symtok.io import Row, read_rows
 from symtok.nn.device import inference_autocast
@@ -33,6 +34,11 @@ class RowResult:
     exact: bool
     equivalent: bool
     seen: bool | None
+    verified: bool | None = None  # with verify: the output passed the numeric check (None: not checkable)
+    # equal to the reference at random physical points (momentum conservation relating the s_ij): as
+    # a function of the momenta, the same squared amplitude; None when the amplitude cannot be checked
+    physical: bool | None = None
+    rank: int = 0  # with verify: which beam hypothesis was returned (0: the model's best)
 
 
 def teacher_forced(model: Seq2Seq, pairs: Sequence[Pair], tokens_per_batch: int = 16384) -> tuple[float, list[bool]]:
@@ -71,32 +77,56 @@ def evaluate_pairs(
     points: int = 3,
     seen_amplitudes: Iterable[str] | None = None,
     progress: bool = False,
+    verify: bool = False,
 ) -> tuple[dict[str, Any], list[RowResult]]:
     """Token accuracy (teacher forced), exact match of canonical tokens, numerical equivalence at
-    ``points`` random points, valid-syntax rate, and the same on rows whose amplitude is unseen."""
+    ``points`` random points, valid-syntax rate, and the same on rows whose amplitude is unseen.
+    ``verify``: each row's output is the first beam hypothesis that passes the numeric check against
+    the row's amplitude (amplitudes.learn.squared_verify) under the OffShell legs the row states
+    (read from s_ii where it states none), else the model's best."""
     from symtok.equivalence import equivalent
 
     started = time.perf_counter()
     seen = set(seen_amplitudes) if seen_amplitudes is not None else None
     token_accuracy, _ = teacher_forced(model, pairs)
     decode_start = time.perf_counter()
-    decoded = decode_ids(
+    beams = decode_beams(
         model, [p.source for p in pairs], beam=beam, batch_size=batch_size, vocab=vocab, progress=progress
     )
+    if verify:
+        choices = choose_all(vocab, beams, [p.amplitude for p in pairs], [p.offshell for p in pairs])
+    else:
+        choices = [choose(vocab, b, None) for b in beams]
     decode_seconds = time.perf_counter() - decode_start
     rows: list[RowResult] = []
-    for pair, (ids, _) in zip(pairs, decoded, strict=True):
+    for pair, choice in zip(pairs, choices, strict=True):
+        ids = choice.ids
         exact = tuple(ids) == pair.target
         valid, same = True, exact
+        check = amplitude_check(pair.amplitude, pair.offshell)
+        physical: bool | None = None if check is None else exact
         if not exact:
             try:
                 predicted = symtok.detokenize(vocab.decode(list(ids)))
             except SymtokError:
                 valid = False
             else:
-                same = equivalent(predicted, symtok.detokenize(vocab.decode(list(pair.target))), points=points)
+                reference = symtok.detokenize(vocab.decode(list(pair.target)))
+                same = equivalent(predicted, reference, points=points)
+                if check is not None:
+                    physical = same or check.same(predicted, reference)
         rows.append(
-            RowResult(pair.line, len(pair.target), valid, exact, same, None if seen is None else pair.amplitude in seen)
+            RowResult(
+                pair.line,
+                len(pair.target),
+                valid,
+                exact,
+                same,
+                None if seen is None else pair.amplitude in seen,
+                choice.verified,
+                choice.rank,
+                physical,
+            )
         )
     n = max(1, len(rows))
     metrics: dict[str, Any] = {
@@ -107,6 +137,7 @@ def evaluate_pairs(
         "equivalent": sum(r.equivalent for r in rows) / n,
         "valid": sum(r.valid for r in rows) / n,
         "decode_rows_per_s": len(rows) / max(decode_seconds, 1e-9),
+        "verify": verify,
         "seconds": time.perf_counter() - started,
     }
     if seen is not None:
@@ -114,6 +145,13 @@ def evaluate_pairs(
         metrics["unseen_rows"] = len(unseen)
         metrics["unseen_exact_match"] = sum(r.exact for r in unseen) / max(1, len(unseen))
         metrics["unseen_equivalent"] = sum(r.equivalent for r in unseen) / max(1, len(unseen))
+    checked = [r for r in rows if r.physical is not None]
+    metrics["phase_space_equal"] = sum(bool(r.physical) for r in checked) / max(1, len(checked))
+    metrics["phase_space_rows"] = len(checked)  # rows whose amplitude can be checked
+    if verify:
+        metrics["verified"] = sum(r.verified is True for r in rows) / n  # outputs that passed the check
+        metrics["uncheckable"] = sum(r.verified is None for r in rows)  # rows whose amplitude cannot be checked
+        metrics["reranked"] = sum(r.rank > 0 for r in rows)  # outputs that are not the model's best hypothesis
     metrics["by_length"] = length_buckets(rows)
     return metrics, rows
 
@@ -172,6 +210,7 @@ def evaluate_squared_file(
     limit: int | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     progress: bool = False,
+    verify: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a squared-amplitude model on the rows of ``path`` (metrics.json, rows.jsonl and
     by_length.png in out_dir). ``seen_path``: the training file, to report rows whose amplitude
@@ -186,7 +225,9 @@ def evaluate_squared_file(
     seen = None
     if seen_path is not None:
         seen = [r.amplitude for r in read_rows(seen_path) if isinstance(r, Row)]
-    metrics, rows = evaluate_pairs(model, vocab, pairs, beam=beam, seen_amplitudes=seen, progress=progress)
+    metrics, rows = evaluate_pairs(
+        model, vocab, pairs, beam=beam, seen_amplitudes=seen, progress=progress, verify=verify
+    )
     metrics = {"path": str(path), "model": str(model_dir), "errors": len(data.errors), **metrics}
     if out_dir is not None:
         out = Path(out_dir)

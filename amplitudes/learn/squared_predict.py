@@ -29,9 +29,12 @@ def predict_onnx(
     batch_size: int = 32,
     beam: int = 1,
     legs: Sequence[Sequence[int]] | None = None,
+    verify: bool = False,
 ) -> list[SquaredPrediction]:
     """Greedy (or ``beam``-search) predictions with the exported graphs of ``model_dir`` (onnxruntime,
-    no torch); ``legs`` as in predict_texts."""
+    no torch); ``legs`` as in predict_texts. ``verify``: each prediction says whether it passes the
+    numeric check against its amplitude (the ONNX loop returns one hypothesis: nothing is re-ranked)."""
+    from amplitudes.learn.squared_verify import amplitude_check, passes
     from symtok.onnx_seq2seq import OnnxSeq2Seq
 
     directory = Path(model_dir)
@@ -52,7 +55,12 @@ def predict_onnx(
             [sources[i] for i in chunk], beam=beam, max_length=int(meta["decode_budget"]), vocab=vocab
         )
         for i, ids in zip(chunk, decoded, strict=True):
-            out[where[i]] = prediction_of(vocab, ids)
+            verified = None
+            if verify:
+                row = where[i]
+                check = amplitude_check(amplitudes[row], None if legs is None else legs[row])
+                verified = None if check is None else passes(vocab, check, ids)
+            out[where[i]] = prediction_of(vocab, ids, verified=verified)
     return [p for p in out if p is not None]
 
 
@@ -73,11 +81,14 @@ def predict_texts(
     backend: str = "torch",
     progress: bool = False,
     legs: Sequence[Sequence[int]] | None = None,
+    verify: bool = False,
 ) -> list[SquaredPrediction]:
     """One prediction (or error) per amplitude with the model in ``model_dir`` (default: the shipped
     model for each amplitude, see default_squared_dir). ``legs``: each amplitude's OffShell external
     legs (SYMBA rows' interaction field), read by a model trained with them (``source_legs``);
-    without them every external leg is on shell."""
+    without them every external leg is on shell. ``verify``: verified decoding (the first beam
+    hypothesis that passes the numeric check against its amplitude, under ``legs`` when given, else
+    the legs its s_ii show; amplitudes.learn.squared_verify), and each prediction says whether it passed."""
     if model_dir is None:
         groups: dict[Path, list[int]] = {}
         for i, text in enumerate(amplitudes):
@@ -92,13 +103,14 @@ def predict_texts(
                 backend=backend,
                 progress=progress,
                 legs=None if legs is None else [legs[i] for i in where],
+                verify=verify,
             )
             for i, p in zip(where, found, strict=True):
                 out[i] = p
         return [p for p in out if p is not None]
     directory = Path(model_dir)
     if backend == "onnx":
-        return predict_onnx(directory, amplitudes, batch_size=batch_size, beam=beam, legs=legs)
+        return predict_onnx(directory, amplitudes, batch_size=batch_size, beam=beam, legs=legs, verify=verify)
     if backend != "torch":
         raise SymtokError(f"backend must be torch or onnx, got {backend!r}")
     if not (directory / "config.json").exists() and not (directory / "checkpoint" / "config.json").exists():
@@ -115,6 +127,8 @@ def predict_texts(
         order=config.source_order,
         legs=model_legs(config.source_legs, legs, len(amplitudes)),
         progress=progress,
+        verify=verify,
+        offshell=legs,
     )
 
 
@@ -134,6 +148,8 @@ class SquaredRow:
     exact: float | None = None
     rel_error: float | None = None
     value_error: str | None = None
+    #: with ``verify``: the prediction passed the numeric check against the row's amplitude
+    verified: bool | None = None
 
 
 def predict_squared_rows(
@@ -145,11 +161,13 @@ def predict_squared_rows(
     backend: str = "torch",
     progress: bool = False,
     point: tuple[float, float] | None = None,
+    verify: bool = False,
 ) -> list[SquaredRow]:
     """Predict every row of a file (SYMBA rows, ``amp,sqamp`` CSV or one amplitude per line); a row
     that fails gets its error, the others their prediction; in = out. With ``point`` (√s in GeV,
     cos θ) each prediction is also evaluated there, and the row's own squared amplitude too; a row
-    that cannot be evaluated there keeps its prediction and gets ``value_error``."""
+    that cannot be evaluated there keeps its prediction and gets ``value_error``. ``verify``: verified
+    decoding (see predict_texts), under the OffShell legs each row's header states."""
     from amplitudes.learn.predict import check_point
     from symtok.equivalence import equivalent
 
@@ -161,6 +179,7 @@ def predict_squared_rows(
     if legs:
         rows = [_with_legs(r) for r in rows]
     good = [r for r in rows if isinstance(r, Row)]
+    stated = [_stated_legs(r) for r in good] if verify else None
     predictions = iter(
         predict_texts(
             model_dir,
@@ -169,7 +188,8 @@ def predict_squared_rows(
             batch_size=batch_size,
             backend=backend,
             progress=progress,
-            legs=[row_legs(r) for r in good] if legs else None,  # unreadable fields are BadRows above
+            legs=[row_legs(r) for r in good] if legs else stated,  # unreadable fields are BadRows above
+            verify=verify,
         )
     )
     out: list[SquaredRow] = []
@@ -192,7 +212,7 @@ def predict_squared_rows(
                 continue
             exact = list(p.tokens or ()) == truth
             same = exact or equivalent(symtok.detokenize(list(p.tokens or ())), symtok.detokenize(truth))
-        result = SquaredRow(row.line, p.text, exact, same)
+        result = SquaredRow(row.line, p.text, exact, same, verified=p.verified)
         out.append(result if point is None else _at_point(result, row, point))
     return out
 
@@ -208,6 +228,16 @@ def _reads_legs(directory: Path) -> bool:
         except (OSError, ValueError, AttributeError):
             continue
     return False
+
+
+def _stated_legs(row: Row) -> tuple[int, ...] | None:
+    """The OffShell legs a row's header states, None when it has none (or one that cannot be read)."""
+    if not row.process:
+        return None
+    try:
+        return row_legs(row)
+    except SymtokError:
+        return None
 
 
 def _with_legs(row: Row | BadRow) -> Row | BadRow:
@@ -254,6 +284,7 @@ class ExpressionPrediction:
     beam: int
     exact: str | None = None
     equivalent: bool | None = None
+    verified: bool | None = None  # with verify: passed the numeric check against the amplitude
 
 
 def generator_squared(amplitude: str) -> str:
@@ -280,11 +311,13 @@ def predict_squared_one(
     backend: str = "torch",
     exact: bool = False,
     legs: Sequence[int] | None = None,
+    verify: bool = False,
 ) -> ExpressionPrediction:
     """Predict the squared amplitude of one amplitude (or of a process's first diagram, built by the
     generator); with ``exact`` also compare it with the generator's. ``legs``: the amplitude's
     OffShell external legs (default: a process's own, else none), for a model that reads them.
-    SymtokError when the amplitude cannot be read or the model cannot decode it."""
+    ``verify``: verified decoding (see predict_texts). SymtokError when the amplitude cannot be read
+    or the model cannot decode it."""
     if (amplitude is None) == (process is None):
         raise SymtokError("give an amplitude or a process, not both")
     truth = None
@@ -302,7 +335,12 @@ def predict_squared_one(
     else:  # a generated amplitude goes to the model trained on generated rows
         directory = default_squared_dir(None if process is not None else amplitude)
     (p,) = predict_texts(
-        directory, [amplitude or ""], beam=beam, backend=backend, legs=None if legs is None else [tuple(legs)]
+        directory,
+        [amplitude or ""],
+        beam=beam,
+        backend=backend,
+        legs=None if legs is None else [tuple(legs)],
+        verify=verify,
     )
     if p.text is None:
         raise SymtokError(p.error or "no prediction")
@@ -313,5 +351,5 @@ def predict_squared_one(
         truth = truth or generator_squared(amplitude or "")
         same = equivalent(symtok.detokenize(list(p.tokens or ())), symtok.normalize(symtok.parse(truth)))
     return ExpressionPrediction(
-        amplitude or "", p.text, list(p.tokens or ()), str(directory), beam, truth if exact else None, same
+        amplitude or "", p.text, list(p.tokens or ()), str(directory), beam, truth if exact else None, same, p.verified
     )

@@ -14,12 +14,21 @@ per-diagram rows are) or over their two physical polarisations ("physical").
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sympy import Add, Expr, I, Mul, Number, Pow, Symbol, expand
 
-from amplitudes.physics.numeric import GAMMA, METRIC_DIAG, bar, colour_matrices, polarisations, spinors_u, spinors_v
+from amplitudes.physics.numeric import (
+    GAMMA,
+    METRIC_DIAG,
+    bar,
+    colour_matrices,
+    polarisations,
+    slash,
+    spinors_u,
+    spinors_v,
+)
 from amplitudes.physics.process import Process
 from symtok.errors import SymtokError
 from symtok.indices import ADJOINT, DIRAC, FUNDAMENTAL, LORENTZ, Index
@@ -69,8 +78,13 @@ class _Point:
         self.weights: dict[int, np.ndarray] = {}  # per external vector leg: weight of each basis state
 
     def spinor(self, leg: int, v_type: bool, barred: bool) -> np.ndarray:
-        """(helicity, dirac) components of u, v, ubar or vbar of ``leg``."""
-        waves = (spinors_v if v_type else spinors_u)(self.p[leg - 1], self.masses[leg - 1])
+        """(state, dirac) components of u, v, ubar or vbar of ``leg``: its two helicity spinors on
+        shell; off shell (an OffShell leg, p^2 = s_ii != m^2) four weighted states whose sum is
+        MARTY's spin sum pslash +- m (:func:`offshell_spinors`)."""
+        if leg in self.process.offshell:
+            waves, self.weights[leg] = offshell_spinors(self.p[leg - 1], self.masses[leg - 1], v_type)
+        else:
+            waves = (spinors_v if v_type else spinors_u)(self.p[leg - 1], self.masses[leg - 1])
         return bar(waves) if barred else waves
 
     def polarisation(self, leg: int, conjugate: bool) -> np.ndarray:
@@ -82,6 +96,16 @@ class _Point:
         self.weights[leg] = np.ones(2)
         eps = polarisations(self.p[leg - 1])
         return eps.conj() if conjugate else eps
+
+
+def offshell_spinors(p: np.ndarray, m: float, v_type: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(waves (4, 4), weights (4,)) with sum_k weight_k w_k w_k^dagger = (pslash + m) gamma^0 (u) or
+    (pslash - m) gamma^0 (v), a Hermitian matrix for any p: so sum_k weight_k w_k wbar_k = pslash +- m,
+    the spin sum MARTY's squared amplitudes use for a leg whose p^2 is not m^2. On shell two weights
+    vanish and the other states are the helicity spinors up to a unitary mixing (tested)."""
+    h = (slash(p) + (-m if v_type else m) * np.eye(4)) @ GAMMA[0]
+    values, vectors = np.linalg.eigh((h + h.conj().T) / 2)
+    return (vectors * np.sqrt(np.abs(values))).T, np.sign(values)
 
 
 def _factor(obj: Expr, point: _Point) -> tuple[np.ndarray, list[Axis]] | None:
@@ -223,29 +247,45 @@ def expanded_terms(expr: Expr) -> int:
     return 1
 
 
-def check_size(expr: Expr, process: Process, vector_sum: str = "feynman") -> None:
-    """:class:`TooLarge` unless ``expr`` can be evaluated within MAX_TERMS and MAX_STATES."""
+def external_states(expr: Expr, process: Process, vector_sum: str = "feynman") -> int:
+    """How many external helicity (off-shell fermion: 4) and colour states ``expr`` is summed over."""
     states = 1
     for n in range(1, process.n_legs + 1):
         leg = process.legs[n - 1]
-        states *= (4 if vector_sum == "feynman" else 2) if leg.is_vector else 2
+        states *= (4 if vector_sum == "feynman" else 2) if leg.is_vector else 4 if n in process.offshell else 2
     colours = {_leg(w.momentum): 8 if isinstance(w, ColouredPolarization) else 3 for w in expr.atoms(*_COLOURED)}
     for n in colours.values():
         states *= n
+    return states
+
+
+def check_size(expr: Expr, process: Process, vector_sum: str = "feynman", max_work: int | None = None) -> None:
+    """:class:`TooLarge` unless ``expr`` can be evaluated within MAX_TERMS and MAX_STATES (and, with
+    ``max_work``, external states times expanded terms at most that)."""
+    states = external_states(expr, process, vector_sum)
     if states > MAX_STATES:
         raise TooLarge(f"{states} external helicity and colour states (limit {MAX_STATES})")
     terms = expanded_terms(expr)
     if terms > MAX_TERMS:
         raise TooLarge(f"the expanded amplitude has more than {MAX_TERMS} terms")
+    if max_work is not None and states * terms > max_work:
+        raise TooLarge(f"{states} external states times {terms} terms is more than {max_work}")
 
 
 def amplitude_tensor(
-    expr: Expr, process: Process, p: np.ndarray, values: Mapping[str, float], *, vector_sum: str = "feynman"
+    expr: Expr,
+    process: Process,
+    p: np.ndarray,
+    values: Mapping[str, float],
+    *,
+    vector_sum: str = "feynman",
+    masses: Sequence[float] | None = None,
 ) -> tuple[np.ndarray, list[Axis], dict[int, np.ndarray]]:
     """(A, axes, weights): the amplitude for every external helicity and colour (axes ("hel", n),
-    ("col", n)) and the weight of each vector leg's polarisation states."""
+    ("col", n)) and the weight of each leg's states (vector legs, off-shell fermions). ``masses``:
+    the legs' masses in their wave functions (default: the particles'), as ``values`` gives them."""
     check_size(expr, process, vector_sum)
-    masses = [float(leg.mass) for leg in process.legs]
+    masses = [float(leg.mass) for leg in process.legs] if masses is None else [float(m) for m in masses]
     point = _Point(process, np.asarray(p, dtype=float), masses, vector_sum)
     expanded = expand(expr)
     terms = Add.make_args(expanded)
@@ -268,16 +308,17 @@ def amplitude_squared(
     *,
     vector_sum: str = "feynman",
     average: bool = True,
+    masses: Sequence[float] | None = None,
 ) -> float:
     """|A|^2 summed over the external helicities and colours and, with ``average``, divided by the
     initial states' (2 spin or polarisation states times the colours the text gives each incoming
     leg): the normalisation of SYMBA's squared amplitudes. No identical-particle factor."""
-    amp, axes, weights = amplitude_tensor(expr, process, p, values, vector_sum=vector_sum)
+    amp, axes, weights = amplitude_tensor(expr, process, p, values, vector_sum=vector_sum, masses=masses)
     states = 1
     if average:
         for k, axis in enumerate(axes):
             if axis[1] <= 2:
-                states *= 2 if axis[0] == "hel" else amp.shape[k]
+                states *= 2 if axis[0] == "hel" else amp.shape[k]  # an off-shell leg too averages over 2
     w = np.ones(amp.shape)
     for k, axis in enumerate(axes):
         if axis[0] == "hel" and axis[1] in weights:
@@ -287,4 +328,12 @@ def amplitude_squared(
     return float(np.sum(w * np.abs(amp) ** 2)) / states
 
 
-__all__ = ["MAX_STATES", "MAX_TERMS", "TooLarge", "amplitude_squared", "amplitude_tensor", "check_size"]
+__all__ = [
+    "MAX_STATES",
+    "MAX_TERMS",
+    "TooLarge",
+    "amplitude_squared",
+    "amplitude_tensor",
+    "check_size",
+    "external_states",
+]

@@ -98,6 +98,24 @@ def test_evaluate_writes_metrics_rows_and_a_plot(trained, rows_csv, tmp_path):
     assert (tmp_path / "by_length.png").stat().st_size > 1000
 
 
+def test_verified_decoding_returns_checked_outputs_and_never_loses_an_equivalent_row(trained, rows_csv, tmp_path):
+    """Two independent numerics agree: an output that passes the check against the amplitude text is
+    equal to the row's own squared amplitude at physical points; and re-ranking only ever gains rows."""
+    out, _ = trained
+    path, n = rows_csv
+    plain = evaluate_squared_file(out / "model", str(path), beam=3)
+    verified = evaluate_squared_file(out / "model", str(path), beam=3, verify=True, out_dir=tmp_path)
+    assert verified["verify"] and verified["uncheckable"] == 0
+    rows = [json.loads(x) for x in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert len(rows) == n and all(r["verified"] is not None for r in rows)
+    assert all(r["physical"] for r in rows if r["verified"])  # passed the check: equal to the reference on phase space
+    assert all(r["physical"] for r in rows if r["equivalent"])  # equal as expressions: equal on phase space
+    assert verified["phase_space_rows"] == n and verified["phase_space_equal"] >= verified["equivalent"]
+    assert sum(r["rank"] > 0 for r in rows) == verified["reranked"]
+    assert verified["equivalent"] >= plain["equivalent"]
+    assert verified["verified"] == sum(r["verified"] for r in rows) / n
+
+
 def test_predict_rows_gives_every_row_a_prediction_or_an_error(trained, rows_csv):
     out, _ = trained
     path, n = rows_csv
@@ -122,6 +140,7 @@ def test_the_cli_predicts_expressions_and_counts(trained, rows_csv, capsys):
     lines = [json.loads(x) for x in captured.out.splitlines() if x.strip()]
     assert code == 0 and len(lines) == n + 2
     assert sum("error" in x for x in lines) == 2 and all("equivalent" in x for x in lines if "error" not in x)
+    assert all(isinstance(x["verified"], bool) for x in lines if "error" not in x)  # --verify is the default
     assert f"{n + 2} rows: {n} predicted, 2 errors" in captured.err
 
 
