@@ -123,9 +123,9 @@ def evaluate_pairs(
                 exact,
                 same,
                 None if seen is None else pair.amplitude in seen,
-                choice.verified,
-                choice.rank,
-                physical,
+                verified=choice.verified,
+                physical=physical,
+                rank=choice.rank,
             )
         )
     n = max(1, len(rows))

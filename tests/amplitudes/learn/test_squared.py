@@ -111,6 +111,8 @@ def test_verified_decoding_returns_checked_outputs_and_never_loses_an_equivalent
     assert all(r["physical"] for r in rows if r["verified"])  # passed the check: equal to the reference on phase space
     assert all(r["physical"] for r in rows if r["equivalent"])  # equal as expressions: equal on phase space
     assert verified["phase_space_rows"] == n and verified["phase_space_equal"] >= verified["equivalent"]
+    assert all(isinstance(r["rank"], int) and 0 <= r["rank"] < 3 for r in rows)
+    assert all(isinstance(r["physical"], bool) for r in rows)
     assert sum(r["rank"] > 0 for r in rows) == verified["reranked"]
     assert verified["equivalent"] >= plain["equivalent"]
     assert verified["verified"] == sum(r["verified"] for r in rows) / n

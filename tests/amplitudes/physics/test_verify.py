@@ -124,3 +124,28 @@ def test_offshell_states_on_shell_are_the_helicity_sum(v_type):
 def test_an_amplitude_whose_process_cannot_be_read_is_an_error(text):
     with pytest.raises(SymtokError):
         legs_of_amplitude(parse(text))
+
+
+def test_verify_rows_gives_every_row_a_verdict_and_the_cli_exits_1_on_a_failure(tmp_path, capsys):
+    import csv
+    import json
+
+    from amplitudes.symba import verify_pair_rows
+    from cli.main import run
+
+    good = rows("e- a > e- a*", "qed")
+    path = tmp_path / "pairs.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["amp", "sqamp"])
+        for amplitude, square in good:
+            writer.writerow([amplitude, to_string(square)])
+        writer.writerow([good[0][0], to_string(3 * good[0][1])])  # a wrong squared amplitude
+        writer.writerow(["e^2*s_12", "e^4"])  # no wave functions: uncheckable
+        writer.writerow(["gamma_{%\\sigma_1", "e^2"])  # unreadable
+    verdicts = list(verify_pair_rows(str(path)))
+    assert [v.status for v in verdicts] == ["pass"] * len(good) + ["fail", "uncheckable", "error"]
+    assert run(["amplitudes", "verify", str(path), "--json", "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    assert len([json.loads(x) for x in captured.out.splitlines() if x.strip()]) == len(good) + 3
+    assert f"{len(good)}/{len(good) + 3} rows" in captured.err
