@@ -112,9 +112,11 @@ def _squared(
             json_line({**asdict(r), "value": value})
             return
         say(r.squared_amplitude)
-        if r.verified is not None:
+        if verify:
             warn(
-                "verified: the amplitude's own |A|^2 equals it at random points"
+                "not checked: no process can be read from the amplitude's wave functions, or it is too large"
+                if r.verified is None
+                else "verified: the amplitude's own |A|^2 equals it at random points"
                 if r.verified
                 else "NOT verified: no hypothesis equals the amplitude's own |A|^2 at random points"
             )

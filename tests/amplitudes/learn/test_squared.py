@@ -136,7 +136,11 @@ def test_the_cli_predicts_expressions_and_counts(trained, rows_csv, capsys):
     path, n = rows_csv
     amplitude = next(r for r in read_rows(str(path)) if isinstance(r, Row)).amplitude
     assert run(["predict", "--model", str(out / "model"), "--", amplitude]) == 0
-    parse(capsys.readouterr().out.strip())
+    captured = capsys.readouterr()
+    parse(captured.out.strip())
+    assert "verified" in captured.err  # verified decoding is the default and says its verdict
+    assert run(["predict", "--model", str(out / "model"), "--", "e^2*s_12"]) == 0
+    assert "not checked" in capsys.readouterr().err  # no wave functions: nothing to check against
     code = run(["predict", "--model", str(out / "model"), "--file", str(path), "--json"])
     captured = capsys.readouterr()
     lines = [json.loads(x) for x in captured.out.splitlines() if x.strip()]
