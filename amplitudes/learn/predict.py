@@ -13,13 +13,12 @@ import numpy as np
 from sympy import Expr
 
 from amplitudes.learn.features import kinematic_features, reference_energy
-from amplitudes.physics.particles import particle, particle_of_field
+from amplitudes.physics.particles import particle
 from amplitudes.physics.process import Process
 from symtok import parse, tokenize
 from symtok.errors import SymtokError
 from symtok.files import data_path
 from symtok.io import BadRow, read_rows
-from symtok.objects import ColouredSpinorU, ColouredSpinorV, SpinorV, WaveFunction
 from symtok.onnx_runtime import OnnxModel
 from symtok.vocab import Vocab
 
@@ -66,17 +65,16 @@ def process_of_amplitude(expr: Expr) -> Process:
     """The 2→2 process an amplitude describes, from its external wave functions: p_1, p_2 incoming,
     p_3, p_4 outgoing; u-type spinors are particles, v-type antiparticles. A spinor with a colour
     index is a quark, so a coloured ``t`` is the top (QCD files) and an uncoloured one the tau."""
-    legs: dict[int, str] = {}
-    for wf in expr.atoms(WaveFunction):
-        number = int(wf.momentum.name.split("_")[1])
-        coloured = isinstance(wf, (ColouredSpinorU, ColouredSpinorV))
-        anti = isinstance(wf, (SpinorV, ColouredSpinorV))
-        legs[number] = particle_of_field(wf.field.name, anti=anti, theory="qcd" if coloured else "qed")
-    if sorted(legs) != [1, 2, 3, 4]:
-        raise SymtokError(
-            f"an amplitude of a 2 -> 2 process needs wave functions with p_1 ... p_4; found {sorted(legs)}"
-        )
-    return Process((particle(legs[1]), particle(legs[2])), (particle(legs[3]), particle(legs[4])))
+    from amplitudes.physics.verify import legs_of_amplitude
+
+    need = "an amplitude of a 2 -> 2 process needs wave functions with p_1 ... p_4"
+    try:
+        legs = legs_of_amplitude(expr)
+    except SymtokError as err:
+        raise SymtokError(f"{need}: {err}") from None
+    if len(legs) != 4:
+        raise SymtokError(f"{need}; found {len(legs)} legs")
+    return Process((particle(legs[0]), particle(legs[1])), (particle(legs[2]), particle(legs[3])))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import torch
 import symtok
 from amplitudes.learn.squared import batch_tensors, decode_beams, length_batch_indices, load_squared
 from amplitudes.learn.squared_data import Pair, read_pairs, write_errors
-from amplitudes.learn.squared_verify import amplitude_check, choose, choose_all
+from amplitudes.learn.squared_verify import amplitude_check, choose
 from symtok.errors import SymtokError
 from symtok.io import Row, read_rows
 from symtok.nn.device import inference_autocast
@@ -93,17 +93,14 @@ def evaluate_pairs(
     beams = decode_beams(
         model, [p.source for p in pairs], beam=beam, batch_size=batch_size, vocab=vocab, progress=progress
     )
-    if verify:
-        choices = choose_all(vocab, beams, [p.amplitude for p in pairs], [p.offshell for p in pairs])
-    else:
-        choices = [choose(vocab, b, None) for b in beams]
+    checks = [amplitude_check(p.amplitude, p.offshell) for p in pairs]  # also for phase_space_equal below
+    choices = [choose(vocab, b, c if verify else None) for b, c in zip(beams, checks, strict=True)]
     decode_seconds = time.perf_counter() - decode_start
     rows: list[RowResult] = []
-    for pair, choice in zip(pairs, choices, strict=True):
+    for pair, choice, check in zip(pairs, choices, checks, strict=True):
         ids = choice.ids
         exact = tuple(ids) == pair.target
         valid, same = True, exact
-        check = amplitude_check(pair.amplitude, pair.offshell)
         physical: bool | None = None if check is None else exact
         if not exact:
             try:

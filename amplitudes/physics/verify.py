@@ -62,8 +62,10 @@ def amplitude_theory(expr: Expr) -> str:
 
 def legs_of_amplitude(expr: Expr, theory: str | None = None) -> tuple[str, ...]:
     """Particle names of the legs p_1..p_n of an amplitude, read from its wave functions; SymtokError
-    when a leg is missing, has two different wave functions, or there are fewer than 4 legs."""
-    theory = theory or amplitude_theory(expr)
+    when a leg is missing, has two different wave functions, or there are fewer than 4 legs. Without
+    ``theory`` each leg's field name is read by its own wave function: one with a colour index in a
+    QCD file's spelling (a coloured ``t`` is the top), one without in a QED file's (``t`` the tau)."""
+    coloured = ColouredSpinorU, ColouredSpinorV, ColouredPolarization
     found: dict[int, str] = {}
     for wave, barred in _wave_functions(expr):
         match = _MOMENTUM.match(str(wave.momentum))
@@ -75,9 +77,9 @@ def legs_of_amplitude(expr: Expr, theory: str | None = None) -> tuple[str, ...]:
             # incoming: u (particle) or vbar (antiparticle); outgoing: ubar or v
             if barred != (v_type if n <= 2 else not v_type):
                 raise SymtokError(f"leg {n}: a {'barred ' if barred else ''}spinor on the wrong side of the process")
-            name = particle_of_field(str(wave.field), anti=v_type, theory=theory)
+            name = particle_of_field(str(wave.field), anti=v_type, theory=_spelling(wave, theory, coloured))
         elif isinstance(wave, Polarization | ColouredPolarization):
-            name = particle_of_field(str(wave.field), anti=False, theory=theory)
+            name = particle_of_field(str(wave.field), anti=False, theory=_spelling(wave, theory, coloured))
         else:
             raise SymtokError(f"cannot read the particle of {type(wave).__name__}")
         if found.setdefault(n, name) != name:
@@ -85,6 +87,10 @@ def legs_of_amplitude(expr: Expr, theory: str | None = None) -> tuple[str, ...]:
     if len(found) < 4 or sorted(found) != list(range(1, len(found) + 1)):
         raise SymtokError(f"the amplitude's wave functions give legs {sorted(found)}, not p_1..p_n")
     return tuple(found[n] for n in sorted(found))
+
+
+def _spelling(wave: WaveFunction, theory: str | None, coloured: tuple[type, ...]) -> str:
+    return theory or ("qcd" if isinstance(wave, coloured) else "qed")
 
 
 def _wave_functions(expr: Expr) -> Iterator[tuple[WaveFunction, bool]]:
@@ -182,7 +188,7 @@ class SquaredCheck:
     ) -> None:
         self.amplitude = amplitude
         self.theory = theory or amplitude_theory(amplitude)
-        self.legs = tuple(particle(name) for name in legs_of_amplitude(amplitude, self.theory))
+        self.legs = tuple(particle(name) for name in legs_of_amplitude(amplitude, theory))
         self.fixed = None if offshell is None else frozenset(offshell)
         self.implied = offshell_in(amplitude)
         self.points, self.seed, self.tolerance = points, seed, tolerance
