@@ -244,6 +244,37 @@ def allowed_next(tokens: Sequence[str], vocab: Vocab | None = None, *, max_lengt
     return set(PrefixGrammar(vocab, max_length).state_after(tokens).allowed_tokens())
 
 
+@dataclass(frozen=True)
+class Hypothesis:
+    """A decoded sequence (token ids, no <bos>/<eos>), its log-probability, and whether it ended."""
+
+    ids: tuple[int, ...]
+    log_prob: float
+    finished: bool
+
+
+def rank_beams(
+    scores: Sequence[float],
+    tokens: Sequence[Sequence[int]],
+    finished: Sequence[bool],
+    beam: int,
+    length_penalty: float = 0.0,
+) -> list[list[Hypothesis]]:
+    """The end of a beam search, shared by the torch and the onnxruntime decoders: per source (``beam``
+    consecutive rows each), its live hypotheses best first, scored as summed log-probability /
+    length**length_penalty (ties: the earlier beam first)."""
+    results: list[list[Hypothesis]] = []
+    for start in range(0, len(scores), beam):
+        hyps = [
+            Hypothesis(tuple(tokens[r]), float(scores[r]) / max(1, len(tokens[r])) ** length_penalty, finished[r])
+            for r in range(start, start + beam)
+            if float(scores[r]) != float("-inf")
+        ]
+        hyps.sort(key=lambda h: -h.log_prob)
+        results.append(hyps)
+    return results
+
+
 def extend_beams(
     parents: list[int],
     chosen: list[int],

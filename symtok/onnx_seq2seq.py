@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symtok.constrain import PrefixGrammar, extend_beams
+from symtok.constrain import Hypothesis, PrefixGrammar, extend_beams, rank_beams
 from symtok.errors import SymtokError
 from symtok.onnx_runtime import OnnxModel
 from symtok.vocab import Vocab
@@ -107,6 +107,31 @@ class OnnxSeq2Seq:
             raise SymtokError(f"beam must be at least 1, got {beam}")
         if beam == 1:
             return self.greedy(sources, max_length=max_length, vocab=vocab, constrained=constrained)
+        found = self.hypotheses(
+            sources,
+            beam=beam,
+            max_length=max_length,
+            vocab=vocab,
+            constrained=constrained,
+            length_penalty=length_penalty,
+        )
+        return [hyps[0].ids for hyps in found]
+
+    def hypotheses(
+        self,
+        sources: Sequence[Sequence[int]],
+        *,
+        beam: int,
+        max_length: int,
+        vocab: Vocab | None = None,
+        constrained: bool = True,
+        length_penalty: float = 0.0,
+    ) -> list[list[Hypothesis]]:
+        """Every source's ``beam`` hypotheses, best first, with their scores, as
+        symtok.nn.decode.beam_search returns them (``beam=1``: the greedy sequence and its
+        log-probability); what verified decoding re-ranks."""
+        if beam < 1:
+            raise SymtokError(f"beam must be at least 1, got {beam}")
         meta = self.meta
         b = len(sources)
         rows = b * beam
@@ -156,16 +181,7 @@ class OnnxSeq2Seq:
             state = [s[parent] for s in state]  # each beam continues from its parent's decoder state
             current = token.astype(np.int64)
             current[np.array(finished)] = eos
-        best = []
-        for i in range(b):
-            ranked = [
-                (scores[r] / max(1, len(tokens[r])) ** length_penalty, -r)
-                for r in range(i * beam, (i + 1) * beam)
-                if np.isfinite(scores[r])
-            ]
-            _, r = max(ranked)
-            best.append(tuple(tokens[-r]))
-        return best
+        return rank_beams(scores.tolist(), tokens, finished, beam, length_penalty)
 
 
 def _logsumexp(x: np.ndarray) -> np.ndarray:

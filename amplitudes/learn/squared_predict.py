@@ -32,9 +32,10 @@ def predict_onnx(
     verify: bool = False,
 ) -> list[SquaredPrediction]:
     """Greedy (or ``beam``-search) predictions with the exported graphs of ``model_dir`` (onnxruntime,
-    no torch); ``legs`` as in predict_texts. ``verify``: each prediction says whether it passes the
-    numeric check against its amplitude (the ONNX loop returns one hypothesis: nothing is re-ranked)."""
-    from amplitudes.learn.squared_verify import amplitude_check, passes
+    no torch); ``legs`` as in predict_texts. ``verify``: verified decoding as the torch backend does
+    it, the first of the ``beam`` hypotheses that passes the numeric check against its amplitude
+    (under ``legs`` when given), and each prediction says whether it passed."""
+    from amplitudes.learn.squared_verify import amplitude_check, choose
     from symtok.onnx_seq2seq import OnnxSeq2Seq
 
     directory = Path(model_dir)
@@ -51,16 +52,17 @@ def predict_onnx(
     order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
-        decoded = graphs.beam_search(
-            [sources[i] for i in chunk], beam=beam, max_length=int(meta["decode_budget"]), vocab=vocab
-        )
-        for i, ids in zip(chunk, decoded, strict=True):
-            verified = None
-            if verify:
-                row = where[i]
-                check = amplitude_check(amplitudes[row], None if legs is None else legs[row])
-                verified = None if check is None else passes(vocab, check, ids)
-            out[where[i]] = prediction_of(vocab, ids, verified=verified)
+        batch = [sources[i] for i in chunk]
+        if not verify:  # only the best is needed: greedy decoding at beam 1, as torch-free as ever
+            decoded = graphs.beam_search(batch, beam=beam, max_length=int(meta["decode_budget"]), vocab=vocab)
+            for i, ids in zip(chunk, decoded, strict=True):
+                out[where[i]] = prediction_of(vocab, ids)
+            continue
+        found = graphs.hypotheses(batch, beam=beam, max_length=int(meta["decode_budget"]), vocab=vocab)
+        for i, hyps in zip(chunk, found, strict=True):
+            row = where[i]
+            c = choose(vocab, hyps, amplitude_check(amplitudes[row], None if legs is None else legs[row]))
+            out[row] = prediction_of(vocab, c.ids, c.log_prob, verified=c.verified)
     return [p for p in out if p is not None]
 
 

@@ -8,14 +8,13 @@ budget is ``max_length`` every hypothesis is a complete expression by then.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from symtok.constrain import extend_beams
+from symtok.constrain import Hypothesis, extend_beams, rank_beams
 from symtok.nn.seq2seq import Seq2Seq
 
 
@@ -27,15 +26,6 @@ class GrammarState(Protocol):
 
 class Grammar(Protocol):
     def initial(self) -> GrammarState: ...
-
-
-@dataclass(frozen=True)
-class Hypothesis:
-    """A decoded sequence (token ids, no <bos>/<eos>), its log-probability, and whether it ended."""
-
-    ids: tuple[int, ...]
-    log_prob: float
-    finished: bool
 
 
 @torch.no_grad()
@@ -98,15 +88,4 @@ def beam_search(
             cache = cache.select(parent.view(-1), cross=False)
         current = token.view(-1).clone()
         current[torch.tensor(finished, device=source.device)] = cfg.eos_id
-    results: list[list[Hypothesis]] = []
-    for i in range(b):
-        hyps = []
-        for r in range(i * beam, (i + 1) * beam):
-            score = float(scores[r])
-            if score == float("-inf"):
-                continue
-            norm = max(1, len(tokens[r])) ** length_penalty
-            hyps.append(Hypothesis(tuple(tokens[r]), score / norm, finished[r]))
-        hyps.sort(key=lambda h: -h.log_prob)
-        results.append(hyps)
-    return results
+    return rank_beams(scores.tolist(), tokens, finished, beam, length_penalty)

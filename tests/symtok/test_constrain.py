@@ -79,3 +79,23 @@ def test_a_token_the_grammar_forbids_is_an_error():
         PrefixGrammar(VOCAB).state_after(["rat", "e"])
     with pytest.raises(TokenError, match="not in the vocabulary"):
         PrefixGrammar(VOCAB).state_after(["nonsense"])
+
+
+def test_rank_beams_orders_each_sources_live_hypotheses():
+    from symtok.constrain import rank_beams
+
+    inf = float("-inf")
+    scores = [-2.0, -1.0, inf, -3.0, -3.0, -6.0]  # two sources, three beams each
+    tokens = [[1], [2, 3], [4], [5], [6, 7, 8], [9, 9, 9]]
+    finished = [True, True, False, True, False, True]
+    first, second = rank_beams(scores, tokens, finished, 3)
+    assert [h.ids for h in first] == [(2, 3), (1,)]  # best first, a dead beam dropped
+    assert [h.ids for h in second] == [(5,), (6, 7, 8), (9, 9, 9)]  # a tie keeps the earlier beam first
+    assert [h.finished for h in second] == [True, False, True]
+    # length-normalised: -3/1 < -3/3 and -6/3 = -2 beats -3
+    assert [h.ids for h in rank_beams(scores, tokens, finished, 3, length_penalty=1.0)[1]] == [
+        (6, 7, 8),
+        (9, 9, 9),
+        (5,),
+    ]
+    assert rank_beams(scores, tokens, finished, 3, length_penalty=1.0)[1][0].log_prob == -1.0

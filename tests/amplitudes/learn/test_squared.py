@@ -180,15 +180,21 @@ def test_onnx_backend_predicts_like_torch_without_importing_torch(trained, rows_
         "import sys, json; from amplitudes.learn.squared_predict import predict_squared_rows; "
         f"rows = predict_squared_rows({str(model_dir)!r}, {str(path)!r}, backend='onnx'); "
         "print(json.dumps([[r.line, r.squared_amplitude, r.error] for r in rows])); "
+        f"rows = predict_squared_rows({str(model_dir)!r}, {str(path)!r}, beam=3, backend='onnx', verify=True); "
+        "print(json.dumps([[r.line, r.squared_amplitude, r.verified] for r in rows])); "
         "print('torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     lines = result.stdout.strip().splitlines()
-    assert lines[-1] == "False"
+    assert lines[-1] == "False"  # verified beam search included: onnxruntime and numpy only
     assert json.loads(lines[0]) == [[r.line, r.squared_amplitude, r.error] for r in torch_rows]
     torch_beam = predict_squared_rows(model_dir, str(path), beam=3)
     onnx_beam = predict_squared_rows(model_dir, str(path), beam=3, backend="onnx")
     assert [(r.squared_amplitude, r.error) for r in onnx_beam] == [(r.squared_amplitude, r.error) for r in torch_beam]
+    # verified decoding re-ranks the same hypotheses the same way on both backends
+    torch_verified = predict_squared_rows(model_dir, str(path), beam=3, verify=True)
+    assert json.loads(lines[1]) == [[r.line, r.squared_amplitude, r.verified] for r in torch_verified]
+    assert any(r.verified is not None for r in torch_verified)
 
 
 def test_exact_compares_with_the_generator(trained, capsys):

@@ -50,12 +50,17 @@ def test_onnx_beam_search_equals_torch(tmp_path, attention):
     for i, s in enumerate(sources):
         padded[i, : len(s)] = torch.tensor(s)
     graphs = OnnxSeq2Seq(tmp_path)
-    for beam in (2, 4):
-        expected = [
-            h[0].ids for h in beam_search(model, padded, beam=beam, max_length=20, grammar=PrefixGrammar(VOCAB, 20))
-        ]
+    for beam in (1, 2, 4):
+        ranked = beam_search(model, padded, beam=beam, max_length=20, grammar=PrefixGrammar(VOCAB, 20))
         got = graphs.beam_search(sources, beam=beam, max_length=20, vocab=VOCAB)
-        assert got == expected
+        assert got == [h[0].ids for h in ranked]
+        # every hypothesis, in torch's order and with its score: what verified decoding re-ranks
+        found = graphs.hypotheses(sources, beam=beam, max_length=20, vocab=VOCAB)
+        assert [[h.ids for h in hyps] for hyps in found] == [[h.ids for h in hyps] for hyps in ranked]
+        assert all(len(hyps) == beam for hyps in found)
+        for mine, theirs in zip(found, ranked, strict=True):
+            assert [h.log_prob for h in mine] == pytest.approx([h.log_prob for h in theirs], abs=1e-4)
+            assert [h.finished for h in mine] == [h.finished for h in theirs]
         for ids in got:  # constrained: every output is a whole expression
             detokenize(VOCAB.decode(ids))
     greedy = graphs.greedy(sources, max_length=20, vocab=VOCAB)
