@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,30 +93,14 @@ class OnnxSeq2Seq:
         return [tuple(o) for o in out]
 
     def beam_search(
-        self,
-        sources: Sequence[Sequence[int]],
-        *,
-        beam: int,
-        max_length: int,
-        vocab: Vocab | None = None,
-        constrained: bool = True,
-        length_penalty: float = 0.0,
+        self, sources: Sequence[Sequence[int]], *, beam: int, max_length: int, **options: Any
     ) -> list[tuple[int, ...]]:
-        """The best of ``beam`` hypotheses per source, scored as symtok.nn.decode.beam_search scores
-        them (summed log-probabilities / length**length_penalty); ``beam=1`` is :meth:`greedy`."""
-        if beam < 1:
-            raise SymtokError(f"beam must be at least 1, got {beam}")
+        """The best of ``beam`` hypotheses per source (see :meth:`hypotheses`, whose ``vocab``,
+        ``constrained`` and ``length_penalty`` it takes); ``beam=1`` is :meth:`greedy`."""
         if beam == 1:
-            return self.greedy(sources, max_length=max_length, vocab=vocab, constrained=constrained)
-        found = self.hypotheses(
-            sources,
-            beam=beam,
-            max_length=max_length,
-            vocab=vocab,
-            constrained=constrained,
-            length_penalty=length_penalty,
-        )
-        return [hyps[0].ids for hyps in found]
+            options.pop("length_penalty", None)  # one hypothesis: nothing to normalise
+            return self.greedy(sources, max_length=max_length, **options)
+        return [hyps[0].ids for hyps in self.hypotheses(sources, beam=beam, max_length=max_length, **options)]
 
     def hypotheses(
         self,
