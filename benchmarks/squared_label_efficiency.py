@@ -3,6 +3,7 @@ few fractions of the training pairs, several seeds, mean ± std on the held-out 
 report only, never trained on).
 
     python benchmarks/squared_label_efficiency.py --out runs/labels [--fractions 0.01,0.1] [--seeds 0,1,2]
+        [--steps 1000] [--steps-at 0.01:300]
         [--pretrained runs/labels/pretrain] [--arms scratch,jepa,supervised] [--decode-rows N]
 
 The pretraining corpus is every training amplitude (no squared amplitudes read) and the amplitudes
@@ -84,6 +85,11 @@ def main() -> None:
     ap.add_argument("--fractions", default="0.01,0.1,1.0")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--steps", type=int, default=600, help="fine-tuning steps of every run")
+    ap.add_argument(
+        "--steps-at",
+        default="",
+        help="other step counts for some fractions, e.g. 0.01:300 (every arm and seed of a fraction alike)",
+    )
     ap.add_argument("--lr", type=float, default=None, help="fine-tuning learning rate (default: the config's)")
     ap.add_argument("--pretrain-steps", type=int, default=1000)
     ap.add_argument("--pretrained", default=None, help="an existing jepa-encoder checkpoint (skips pretraining)")
@@ -99,6 +105,10 @@ def main() -> None:
     ap.add_argument("--plot", default=None)
     args = ap.parse_args()
     arms = args.arms.split(",")
+    try:
+        steps_at = {float(f): int(n) for f, n in (item.split(":") for item in args.steps_at.split(",") if item)}
+    except ValueError:
+        ap.error(f"--steps-at wants FRACTION:STEPS[,...], got {args.steps_at!r}")
     if unknown := set(arms) - {"scratch", "jepa", "supervised"}:
         ap.error(f"unknown arms {sorted(unknown)}")
     out = Path(args.out)
@@ -117,6 +127,7 @@ def main() -> None:
         print(f"# pretrained on {n_seq} distinct amplitudes in {time.perf_counter() - started:.0f} s")
     results = []
     for fraction in (float(f) for f in args.fractions.split(",")):
+        steps = steps_at.get(fraction, args.steps)
         for seed in (int(s) for s in args.seeds.split(",")):
             for init in arms:
                 cfg = dataclasses.replace(
@@ -124,12 +135,12 @@ def main() -> None:
                     label_fraction=fraction,
                     model=dataclasses.replace(base.model, seed=seed),
                     train=dataclasses.replace(
-                        base.train, steps=args.steps, seed=seed, checkpoint_every=0, lr=args.lr or base.train.lr
+                        base.train, steps=steps, seed=seed, checkpoint_every=0, lr=args.lr or base.train.lr
                     ),
                 )
                 run_dir = out / f"f{fraction}-s{seed}-{init}"
                 done = run_dir / "result.json"
-                if done.exists() and json.loads(done.read_text()).get("steps") == args.steps:
+                if done.exists() and json.loads(done.read_text()).get("steps") == steps:
                     results.append(json.loads(done.read_text()))  # a finished run of an earlier invocation
                     print(done.read_text().strip(), flush=True)
                     continue
@@ -155,7 +166,7 @@ def main() -> None:
                     "fraction": fraction,
                     "seed": seed,
                     "init": init,
-                    "steps": args.steps,
+                    "steps": steps,
                     "exact_match": sum(right) / max(1, len(right)),
                     "token_accuracy": token_accuracy,
                     "final_loss": final_loss(run_dir),
@@ -173,7 +184,7 @@ def main() -> None:
         out / "results.json", json.dumps({"runs": results, "initial_encoder_rank": ranks}, indent=1) + "\n"
     )
     print(
-        f"\n{'labels':>7} {'init':>10} {'runs':>4} {'exact match %':>16} {'token accuracy %':>18}"
+        f"\n{'labels':>7} {'steps':>5} {'init':>10} {'runs':>4} {'exact match %':>16} {'token accuracy %':>18}"
         f" {'initial encoder rank':>21}"
     )
     summary = {}
@@ -184,9 +195,9 @@ def main() -> None:
                 continue
             ex = [100 * r["exact_match"] for r in runs]
             tok = [100 * r["token_accuracy"] for r in runs]
-            summary[(fraction, init)] = (statistics.mean(ex), sd(ex))
+            summary[(fraction, init)] = (statistics.mean(ex), sd(ex), statistics.mean(tok), sd(tok))
             print(
-                f"{100 * fraction:>6.0f}% {init:>10} {len(runs):>4} {statistics.mean(ex):>9.2f} ± {sd(ex):<5.2f}"
+                f"{100 * fraction:>6.0f}% {runs[0]['steps']:>5} {init:>10} {len(runs):>4} {statistics.mean(ex):>9.2f} ± {sd(ex):<5.2f}"
                 f" {statistics.mean(tok):>11.2f} ± {sd(tok):<5.2f} {ranks[init]:>14.1f} / {base.model.dim}"
             )
     if args.plot:
@@ -195,22 +206,24 @@ def main() -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(5, 3.5))
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
         fractions = sorted({f for f, _ in summary})
         shown = [init for init in arms if all((f, init) in summary for f in fractions)]
-        if len(fractions) == 1:  # one label budget: a bar per arm
-            f = fractions[0]
-            ax.bar(shown, [summary[(f, i)][0] for i in shown], yerr=[summary[(f, i)][1] for i in shown], capsize=4)
-            ax.set_xlabel(f"encoder initialisation ({100 * f:g}% of the training pairs)")
-        else:
-            for init in shown:
-                means = [summary[(f, init)][0] for f in fractions]
-                stds = [summary[(f, init)][1] for f in fractions]
-                ax.errorbar([100 * f for f in fractions], means, yerr=stds, marker="o", capsize=3, label=init)
-            ax.set_xscale("log")
-            ax.set_xlabel("training pairs used, %")
-            ax.legend()
-        ax.set_ylabel("held-out exact match, %")
+        for ax, column, label in ((axes[0], 0, "exact match"), (axes[1], 2, "token accuracy")):
+            if len(fractions) == 1:  # one label budget: a bar per arm
+                f = fractions[0]
+                means = [summary[(f, i)][column] for i in shown]
+                ax.bar(shown, means, yerr=[summary[(f, i)][column + 1] for i in shown], capsize=4)
+                ax.set_xlabel(f"encoder initialisation ({100 * f:g}% of the training pairs)")
+            else:
+                for init in shown:
+                    means = [summary[(f, init)][column] for f in fractions]
+                    stds = [summary[(f, init)][column + 1] for f in fractions]
+                    ax.errorbar([100 * f for f in fractions], means, yerr=stds, marker="o", capsize=3, label=init)
+                ax.set_xscale("log")
+                ax.set_xlabel("training pairs used, %")
+                ax.legend()
+            ax.set_ylabel(f"held-out {label}, %")
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)
 
