@@ -53,7 +53,7 @@ def predict_onnx(
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
         batch = [sources[i] for i in chunk]
-        if not verify:  # only the best is needed: greedy decoding at beam 1, as torch-free as ever
+        if not verify:  # only the best hypothesis is needed (beam 1: greedy decoding)
             decoded = graphs.beam_search(batch, beam=beam, max_length=int(meta["decode_budget"]), vocab=vocab)
             for i, ids in zip(chunk, decoded, strict=True):
                 out[where[i]] = prediction_of(vocab, ids)
