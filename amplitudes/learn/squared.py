@@ -255,28 +255,9 @@ def decode_beams(
     return results
 
 
-def decode_ids(
-    model: Seq2Seq,
-    sources: Sequence[Sequence[int]],
-    *,
-    beam: int = 1,
-    max_length: int | None = None,
-    batch_size: int = 32,
-    constrained: bool = True,
-    vocab: Vocab | None = None,
-    progress: bool = False,
-) -> list[tuple[tuple[int, ...], float]]:
-    """Best decoded target ids and log-probability per source (batched, longest first)."""
-    beams = decode_beams(
-        model,
-        sources,
-        beam=beam,
-        max_length=max_length,
-        batch_size=batch_size,
-        constrained=constrained,
-        vocab=vocab,
-        progress=progress,
-    )
+def decode_ids(model: Seq2Seq, sources: Sequence[Sequence[int]], **options: Any) -> list[tuple[tuple[int, ...], float]]:
+    """Best decoded target ids and log-probability per source; ``options`` as :func:`decode_beams`."""
+    beams = decode_beams(model, sources, **options)
     return [(h[0].ids, h[0].log_prob) if h else ((), float("-inf")) for h in beams]
 
 
